@@ -1,0 +1,1 @@
+"""Classical methods with the scikit-learn shape: ``fit`` / ``predict``, learned state in ``attr_``."""

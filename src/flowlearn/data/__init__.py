@@ -1,0 +1,1 @@
+"""Data sets: generators, storage, torch ``Dataset``s, downloads with checksums."""

@@ -1,0 +1,1 @@
+"""Metrics, generalisation sweeps, physics diagnostics, speed benchmarks."""

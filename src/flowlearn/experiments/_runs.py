@@ -1,0 +1,188 @@
+"""Run directories: create one that never overwrites, save a run, load it back.
+
+Layout of ``<out>/<experiment>/<timestamp>/``::
+
+    config.yaml    complete config: ``flowlearn run NAME --config config.yaml`` reproduces the run
+    metrics.json   scalar metrics, the claims with their marks, timings, versions
+    arrays.npz     the arrays the figures are drawn from (``flowlearn report`` re-draws them)
+    run.log        the log of the run
+    figures/*.png  and report.html, written by ``flowlearn.report``
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from flowlearn import __version__
+from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
+
+log = logging.getLogger("flowlearn")
+
+CONFIG_FILE = "config.yaml"
+METRICS_FILE = "metrics.json"
+ARRAYS_FILE = "arrays.npz"
+LOG_FILE = "run.log"
+
+
+def new_run_dir(out: Path, experiment: str, now: datetime | None = None) -> Path:
+    """Create ``out/experiment/<timestamp>`` and return it; an existing directory is never reused.
+
+    Two runs started in the same second get ``<timestamp>-1``, ``-2``, ...: ``mkdir`` without
+    ``exist_ok`` is atomic, so concurrent runs cannot take the same directory either.
+    """
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    parent = Path(out) / experiment
+    parent.mkdir(parents=True, exist_ok=True)
+    for i in range(10_000):
+        candidate = parent / (stamp if i == 0 else f"{stamp}-{i}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise RuntimeError(f"could not create a new run directory under {parent}")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch; make torch pick deterministic CPU kernels."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - third-party code may still use the global generator
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when a GPU is visible, else 'cpu'; 'cuda' without a GPU is an error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device: use --device cpu")
+    return device
+
+
+def config_to_yaml(experiment: str, config: ExperimentConfig) -> str:
+    body = {"experiment": experiment, **config.model_dump(mode="json")}
+    return yaml.safe_dump(body, sort_keys=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+@contextmanager
+def _log_to(path: Path) -> Iterator[None]:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    old_level = log.level
+    log.setLevel(logging.INFO)
+    root.addHandler(handler)
+    logging.captureWarnings(True)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        log.setLevel(old_level)
+        logging.captureWarnings(False)
+
+
+def execute(experiment: Experiment, config: ExperimentConfig, out: Path) -> Path:
+    """Run ``experiment`` with ``config`` in a new run directory under ``out``; return it.
+
+    The config is written before the run starts, so an interrupted run still says what it was.
+    """
+    run_dir = new_run_dir(out, experiment.name)
+    (run_dir / CONFIG_FILE).write_text(config_to_yaml(experiment.name, config), encoding="utf-8")
+    with _log_to(run_dir / LOG_FILE):
+        log.info("flowlearn %s: run %s in %s", __version__, experiment.name, run_dir)
+        log.info("config: %s", config.model_dump(mode="json"))
+        seed_everything(config.seed)
+        start = time.perf_counter()
+        result = experiment.run(config, run_dir)
+        wall = time.perf_counter() - start
+        log.info("finished in %.1f s", wall)
+        save_result(run_dir, experiment.name, result, wall_time_s=wall)
+    return run_dir
+
+
+def save_result(run_dir: Path, name: str, result: Result, wall_time_s: float) -> None:
+    if not all(isinstance(c, Claim) for c in result.claims):
+        raise TypeError("Result.claims must hold Claim objects")
+    body = {
+        "experiment": name,
+        "metrics": _jsonable(result.metrics),
+        "claims": [c.to_dict() for c in result.claims],
+        "wall_time_s": round(wall_time_s, 3),
+        "flowlearn_version": __version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    (run_dir / METRICS_FILE).write_text(json.dumps(body, indent=2), encoding="utf-8")
+    np.savez_compressed(run_dir / ARRAYS_FILE, **result.arrays)
+
+
+@dataclass
+class RunRecord:
+    """A finished run read back from its directory."""
+
+    path: Path
+    experiment: str
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    claims: list[Claim]
+    arrays: dict[str, np.ndarray]
+    wall_time_s: float
+
+
+def load_run(run_dir: Path) -> RunRecord:
+    """Read a run directory written by :func:`execute` (no pickles: arrays load with
+    ``allow_pickle=False``)."""
+    run_dir = Path(run_dir)
+    metrics_path = run_dir / METRICS_FILE
+    if not metrics_path.is_file():
+        raise FileNotFoundError(
+            f"{run_dir} is not a finished flowlearn run: {METRICS_FILE} is missing"
+        )
+    body = json.loads(metrics_path.read_text(encoding="utf-8"))
+    config = yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    arrays: dict[str, np.ndarray] = {}
+    if (run_dir / ARRAYS_FILE).is_file():
+        with np.load(run_dir / ARRAYS_FILE, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    return RunRecord(
+        path=run_dir,
+        experiment=body["experiment"],
+        config=config,
+        metrics=body["metrics"],
+        claims=[Claim(**c) for c in body["claims"]],
+        arrays=arrays,
+        wall_time_s=float(body.get("wall_time_s", 0.0)),
+    )

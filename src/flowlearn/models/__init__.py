@@ -1,0 +1,1 @@
+"""``torch.nn.Module``s only, one file per family."""

@@ -1,0 +1,1 @@
+"""Solvers and physical models: lattice Boltzmann, geometry, chemistry, turbulence."""

@@ -1,0 +1,1 @@
+"""The local web playground (a later issue)."""
