@@ -1,1 +1,5 @@
-"""Classical methods with the scikit-learn shape: ``fit`` / ``predict``, learned state in ``attr_``."""
+"""Classical methods shaped like scikit-learn: ``fit`` / ``predict``, learned state in ``attr_``."""
+
+from flowlearn.baselines.polynomial import PolynomialRegression
+
+__all__ = ["PolynomialRegression"]

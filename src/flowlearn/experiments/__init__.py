@@ -1,12 +1,13 @@
-"""One module per experiment of the talk; :data:`REGISTRY` lists them in the talk's order.
+"""One module per experiment of the talk; :func:`registry` lists them in the talk's order.
 
-Public surface: :func:`get`, :func:`names`, :data:`REGISTRY`, the contract classes and the run
+Public surface: :func:`get`, :func:`names`, :func:`registry`, the contract classes and the run
 machinery (:func:`execute`, :func:`load_run`, :func:`build_config`).
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
 
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
 from flowlearn.experiments._config import ConfigError, build_config
@@ -21,32 +22,30 @@ _MODULES = (
 )
 
 
-def _load() -> dict[str, Experiment]:
+@cache
+def registry() -> dict[str, Experiment]:
+    """Every experiment, in the talk's order (modules are imported on first use)."""
     found = []
     for module in _MODULES:
         found.append(importlib.import_module(f"flowlearn.experiments.{module}").EXPERIMENT)
     return {e.name: e for e in sorted(found, key=lambda e: e.order)}
 
 
-REGISTRY: dict[str, Experiment] = _load()
-
-
 def names() -> list[str]:
-    return list(REGISTRY)
+    return list(registry())
 
 
 def get(name: str) -> Experiment:
     """The experiment called ``name``; a ``KeyError`` names the valid ones otherwise."""
     try:
-        return REGISTRY[name]
+        return registry()[name]
     except KeyError:
         raise KeyError(
-            f"unknown experiment {name!r}; valid names: {', '.join(REGISTRY)}"
+            f"unknown experiment {name!r}; valid names: {', '.join(registry())}"
         ) from None
 
 
 __all__ = [
-    "REGISTRY",
     "Claim",
     "ConfigError",
     "Experiment",
@@ -59,4 +58,5 @@ __all__ = [
     "load_run",
     "names",
     "new_run_dir",
+    "registry",
 ]

@@ -90,7 +90,8 @@ def build_config(
 ) -> ExperimentConfig:
     """The complete config of a run, from the experiment's defaults or a saved ``config.yaml``.
 
-    Order: defaults plus ``--quick`` overrides, or the file (already complete), ``--set`` overrides, then ``--seed`` / ``--device``.
+    Order: defaults plus ``--quick`` overrides, or the file (already complete); then ``--set``
+    overrides; then ``--seed`` / ``--device``.
     """
     if config_file is not None:
         try:

@@ -73,7 +73,9 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device: use --device cpu")
+        raise ValueError(
+            "device 'cuda' was asked for but torch sees no CUDA device: use --device cpu"
+        )
     return device
 
 

@@ -12,7 +12,7 @@ Drawer = Callable[[RunRecord], list[Figure]]
 
 
 def drawer(experiment: str) -> Drawer:
-    """The ``draw`` function of ``flowlearn.report.figures.<experiment>`` (dashes -> underscores)."""
+    """``draw`` of ``flowlearn.report.figures.<experiment>`` (dashes become underscores)."""
     module = importlib.import_module(f"flowlearn.report.figures.{experiment.replace('-', '_')}")
     return module.draw
 

@@ -8,7 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # reports are written headless: never ask for a display
 
-from matplotlib.figure import Figure as MplFigure  # noqa: E402
+from matplotlib.figure import Figure as MplFigure
 
 
 @dataclass

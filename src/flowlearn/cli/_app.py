@@ -1,0 +1,241 @@
+"""``flowlearn list | run | report | tour``: every experiment of the talk from one command."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flowlearn import __version__
+
+app = typer.Typer(
+    name="flowlearn",
+    help="Does deep learning solve your flow problem? Every experiment of the talk "
+    "'Deep Learning: the solution to all my problems... right?', re-measured.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    epilog="Example: flowlearn tour --quick",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DEFAULT_OUT = Path("runs")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        console.print(f"flowlearn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _experiments():
+    # Imported lazily: the registry pulls in torch, which `flowlearn --help` should not wait for.
+    from flowlearn import experiments
+
+    return experiments
+
+
+@app.command("list", epilog="Example: flowlearn list")
+def list_experiments() -> None:
+    """List every experiment: its name, the talk's claim it checks and how long it takes."""
+    exps = _experiments()
+    table = Table(title="flowlearn experiments, in the talk's order", show_lines=True)
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("the talk's claim it checks")
+    table.add_column("--quick", no_wrap=True)
+    table.add_column("full", no_wrap=True)
+    for exp in exps.registry().values():
+        table.add_row(exp.name, exp.claim, exp.runtime_quick, exp.runtime_full)
+    console.print(table)
+
+
+def _print_claims(run_dir: Path) -> None:
+    run = _experiments().load_run(run_dir)
+    table = Table(title=f"{run.experiment}: the talk vs this run", show_lines=True)
+    table.add_column("the talk says")
+    table.add_column("talk", justify="right")
+    table.add_column("measured", justify="right")
+    table.add_column("mark", no_wrap=True)
+    for c in run.claims:
+        mark = "[green]✔ reproduced[/]" if c.reproduced else "[dark_orange]✘ differs[/]"
+        table.add_row(c.slide, c.talk, c.measured, mark)
+    console.print(table)
+
+
+def _run_one(
+    name: str,
+    *,
+    quick: bool,
+    config_file: Path | None,
+    overrides: list[str],
+    seed: int | None,
+    device: str | None,
+    out: Path,
+) -> Path:
+    exps = _experiments()
+    from flowlearn.report import render_run
+
+    try:
+        experiment = exps.get(name)
+    except KeyError as exc:
+        raise _fail(str(exc.args[0])) from None
+    try:
+        config = exps.build_config(
+            experiment,
+            quick=quick,
+            config_file=config_file,
+            overrides=overrides,
+            seed=seed,
+            device=device,
+        )
+    except exps.ConfigError as exc:
+        raise _fail(f"bad config for {name}:\n{exc}") from None
+    console.print(
+        f"[bold]{experiment.title}[/] ({'quick' if config.quick else 'full'} mode, "
+        f"expected {experiment.runtime_quick if config.quick else experiment.runtime_full})"
+    )
+    run_dir = exps.execute(experiment, config, out)
+    report = render_run(run_dir)
+    _print_claims(run_dir)
+    console.print(f"run directory: [bold]{run_dir}[/]\nreport: {report}")
+    return run_dir
+
+
+@app.command(
+    "run",
+    epilog="Example: flowlearn run capacity --quick --set noise=0.2 --seed 1",
+)
+def run(
+    name: Annotated[str, typer.Argument(help="Experiment name (see `flowlearn list`).")],
+    quick: Annotated[bool, typer.Option("--quick", help="About a minute on 2 CPU cores.")] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config value: key=value (nested: a.b=value)."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the run.", min=0)] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="cpu, cuda or auto (CUDA when available).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Root folder of run directories.")
+    ] = DEFAULT_OUT,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="A run's config.yaml: reproduces that run.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Run one experiment; write runs/NAME/TIMESTAMP/ with config, metrics, figures and report."""
+    _run_one(
+        name,
+        quick=quick,
+        config_file=config,
+        overrides=set_ or [],
+        seed=seed,
+        device=device,
+        out=out,
+    )
+
+
+@app.command("report", epilog="Example: flowlearn report runs/capacity/20261126-101500")
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `flowlearn run`.")],
+) -> None:
+    """Re-draw a run's figures and report.html from its saved metrics and arrays."""
+    from flowlearn.report import render_run
+
+    try:
+        path = render_run(run_dir)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    _print_claims(run_dir)
+    console.print(f"report: {path}")
+
+
+@app.command("tour", epilog="Example: flowlearn tour --quick")
+def tour(
+    quick: Annotated[bool, typer.Option("--quick", help="Every experiment in quick mode.")] = False,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of every run.")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu, cuda or auto.")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Root folder of run directories.")
+    ] = DEFAULT_OUT,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only these experiments (repeatable).")
+    ] = None,
+) -> None:
+    """Run every experiment in the talk's order; write one HTML page: claim, measurement, mark."""
+    exps = _experiments()
+    from flowlearn.report import render_tour
+
+    names = exps.names()
+    if only:
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            raise _fail(
+                f"unknown experiment(s) {', '.join(unknown)}; valid names: {', '.join(names)}"
+            )
+        names = [n for n in names if n in only]
+    run_dirs: list[Path] = []
+    failed: list[str] = []
+    start = time.perf_counter()
+    for i, name in enumerate(names, 1):
+        console.rule(f"[{i}/{len(names)}] {name}")
+        try:
+            run_dirs.append(
+                _run_one(
+                    name,
+                    quick=quick,
+                    config_file=None,
+                    overrides=[],
+                    seed=seed,
+                    device=device,
+                    out=out,
+                )
+            )
+        except typer.Exit:
+            raise
+        except Exception:  # one broken experiment must not cost the others' results
+            failed.append(name)
+            err_console.print(traceback.format_exc())
+    tour_dir = _experiments().new_run_dir(out, "tour", datetime.now())
+    page = render_tour(run_dirs, tour_dir / "tour.html", quick=quick)
+    console.rule()
+    console.print(f"tour: {len(run_dirs)} experiments in {time.perf_counter() - start:.0f} s")
+    console.print(f"page: [bold]{page}[/]")
+    if failed:
+        raise _fail(f"these experiments failed: {', '.join(failed)}", code=1)
+
+
+def main() -> None:
+    app()
