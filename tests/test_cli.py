@@ -1,0 +1,128 @@
+"""The command line end to end, at the smallest sizes: list, run, report, tour, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+from typer.testing import CliRunner
+
+from flowlearn.cli import app
+from flowlearn.experiments import load_run, names
+
+runner = CliRunner()
+TALK_ORDER = ["capacity", "dimensionality", "filters", "neuron"]
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_list_names_every_experiment_in_talk_order():
+    result = invoke("list")
+    assert result.exit_code == 0
+    positions = [result.output.find(name) for name in TALK_ORDER]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
+    assert names()[: len(TALK_ORDER)] == TALK_ORDER
+
+
+@pytest.mark.parametrize("command", ["list", "run", "report", "tour"])
+def test_every_help_ends_with_an_example(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    last = [line for line in result.output.strip().splitlines() if line.strip()][-1]
+    assert re.search(r"Example: flowlearn " + command, last), last
+
+
+def test_unknown_experiment_exits_2_and_lists_names(tmp_path):
+    result = runner.invoke(app, ["run", "capacityy", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown experiment 'capacityy'" in result.output
+    assert all(n in result.output for n in TALK_ORDER)
+
+
+def test_unknown_option_exits_2():
+    result = runner.invoke(app, ["run", "capacity", "--fast"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+
+
+def test_unknown_set_key_exits_2_and_lists_keys(tmp_path):
+    result = runner.invoke(
+        app, ["run", "dimensionality", "--set", "nope=1", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "unknown config key 'nope'" in result.output and "seed" in result.output
+    assert not (tmp_path / "dimensionality").exists()
+
+
+def test_out_of_range_value_exits_2_naming_field_and_limit(tmp_path):
+    result = runner.invoke(app, ["run", "neuron", "--set", "noise=0.9", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "noise" in result.output and "0.9" in result.output
+
+
+def test_report_of_a_folder_that_is_no_run(tmp_path):
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a finished flowlearn run" in result.output
+
+
+def _figures_in(html: str) -> set[str]:
+    return set(re.findall(r'data-name="([^"]+)"', html))
+
+
+def _assert_self_contained(html: str) -> None:
+    srcs = re.findall(r'(?:src|href)="([^"#]+)"', html)
+    assert srcs, "a report without figures"
+    assert all(s.startswith("data:image/png;base64,") for s in srcs), srcs
+    assert "http://" not in html and "https://" not in html
+
+
+def test_run_then_report_then_rerun_from_config(tmp_path):
+    result = invoke("run", "dimensionality", "--quick", "--seed", "3", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (run_dir,) = (tmp_path / "dimensionality").iterdir()
+    for name in ("config.yaml", "metrics.json", "arrays.npz", "run.log", "report.html"):
+        assert (run_dir / name).is_file(), name
+    html = (run_dir / "report.html").read_text()
+    pngs = {p.stem for p in (run_dir / "figures").glob("*.png")}
+    assert pngs and _figures_in(html) == pngs
+    _assert_self_contained(html)
+
+    # re-render from saved metrics and arrays only
+    (run_dir / "report.html").unlink()
+    for png in (run_dir / "figures").glob("*.png"):
+        png.unlink()
+    assert invoke("report", str(run_dir)).exit_code == 0
+    assert _figures_in((run_dir / "report.html").read_text()) == pngs
+
+    # the saved config reproduces the run, in a new directory
+    again = invoke(
+        "run", "dimensionality", "--config", str(run_dir / "config.yaml"), "--out", str(tmp_path)
+    )
+    assert again.exit_code == 0, again.output
+    runs = sorted((tmp_path / "dimensionality").iterdir())
+    assert len(runs) == 2
+    first, second = (json.loads((r / "metrics.json").read_text()) for r in runs)
+    assert first["metrics"] == second["metrics"] and first["claims"] == second["claims"]
+
+
+def test_tour_writes_one_page_with_claims_and_figures(tmp_path):
+    result = invoke("tour", "--quick", "--only", "dimensionality", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (page,) = Path(tmp_path, "tour").glob("*/tour.html")
+    html = page.read_text()
+    run = load_run(next((tmp_path / "dimensionality").iterdir()))
+    assert run.claims
+    assert all(str(escape(c.slide)) in html and str(escape(c.measured)) in html for c in run.claims)
+    assert ("reproduced" in html) and _figures_in(html)
+    _assert_self_contained(html)
+
+
+def test_tour_only_with_unknown_name(tmp_path):
+    result = runner.invoke(app, ["tour", "--only", "nope", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "valid names" in result.output
