@@ -39,7 +39,7 @@ from pydantic import Field, model_validator
 from torch import nn
 
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
-from flowlearn.experiments._runs import resolve_device
+from flowlearn.experiments._runs import resolve_device, torch_threads
 
 log = logging.getLogger("flowlearn")
 
@@ -209,14 +209,8 @@ def valid_targets(patches: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 
 def run(config: Config, run_dir: Path) -> Result:
-    # A 3x3 kernel on a few hundred small patches: one thread is faster than two on a shared
-    # 2-core machine, and keeps the float sums in one order.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):  # tiny models: one thread is faster and keeps sums in one order
         return _run(config)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(config: Config) -> Result:

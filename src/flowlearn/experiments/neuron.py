@@ -34,7 +34,7 @@ from flowlearn.data.playground import (
     train_test_split,
 )
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
-from flowlearn.experiments._runs import resolve_device
+from flowlearn.experiments._runs import resolve_device, torch_threads
 from flowlearn.models.mlp import MLP
 
 log = logging.getLogger("flowlearn")
@@ -204,14 +204,8 @@ def _key(name: str) -> str:
 
 
 def run(config: Config, run_dir: Path) -> Result:
-    # Networks of a few dozen weights: one thread is several times faster than two on a shared
-    # 2-core machine (threads wait on each other for microsecond-sized matrix products).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):  # tiny models: one thread is faster and keeps sums in one order
         return _run(config)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(config: Config) -> Result:
