@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flowlearn import __version__
+from flowlearn.cli._lbm import bench_app, simulate_app
 
 app = typer.Typer(
     name="flowlearn",
@@ -29,6 +30,9 @@ console = Console()
 err_console = Console(stderr=True)
 
 DEFAULT_OUT = Path("runs")
+
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(bench_app, name="bench")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -69,11 +73,13 @@ def list_experiments() -> None:
     """List every experiment: its name, the talk's claim it checks and how long it takes."""
     exps = _experiments()
     table = Table(title="flowlearn experiments, in the talk's order", show_lines=True)
-    table.add_column("name", style="bold cyan", no_wrap=True)
+    registry = exps.registry()
+    # names are what users type: never truncate them, let the claim column wrap instead
+    table.add_column("name", style="bold cyan", no_wrap=True, min_width=max(map(len, registry)))
     table.add_column("the talk's claim it checks")
     table.add_column("--quick", no_wrap=True)
     table.add_column("full", no_wrap=True)
-    for exp in exps.registry().values():
+    for exp in registry.values():
         table.add_row(exp.name, exp.claim, exp.runtime_quick, exp.runtime_full)
     console.print(table)
 

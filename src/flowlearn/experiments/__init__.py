@@ -19,6 +19,7 @@ _MODULES = (
     "dimensionality",
     "filters",
     "neuron",
+    "lbm_validation",
 )
 
 

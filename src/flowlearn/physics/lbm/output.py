@@ -1,0 +1,172 @@
+"""Flow fields as xarray Datasets, written to Zarr / netCDF, and to VTK for ParaView.
+
+Dataset layout: dims ``y, x`` (2-D) or ``y, x, z`` (3-D); coordinates in physical units
+(``x``, ``y``[, ``z``], cell centres) plus lattice indices (``x_lattice`` ...); variables
+``u, v[, w]`` (m/s), ``p`` (Pa for rho = 1 kg/m^3, relative to the outlet), ``rho`` (lattice),
+``vorticity`` (1/s, 2-D), ``mask`` (1 in solids), ``sdf`` (m, when a body is known); every
+solver parameter in ``attrs``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from flowlearn.physics.lbm import observables
+from flowlearn.physics.lbm.boundaries import to_public
+from flowlearn.physics.lbm.units import LatticeUnits
+
+DIMS = {2: ("y", "x"), 3: ("y", "x", "z")}
+
+
+def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """netCDF/Zarr accept numbers, strings and lists: bools become ints, None a string."""
+    out = {}
+    for k, v in attrs.items():
+        if isinstance(v, bool):
+            out[k] = int(v)
+        elif isinstance(v, int | float | str):
+            out[k] = v
+        elif isinstance(v, np.generic):
+            out[k] = v.item()
+        elif isinstance(v, list | tuple):
+            out[k] = [float(x) for x in v]
+        else:
+            out[k] = str(v)
+    return out
+
+
+def to_dataset(solver, units: LatticeUnits, *, name: str = "flow", attrs: dict | None = None):
+    """Current state of ``solver`` as an ``xarray.Dataset`` in physical units (see module)."""
+    import xarray as xr
+
+    rho, u = solver.macroscopic()
+    dim = solver.dim
+    dims = DIMS[dim]
+    dx = units.dx
+    vel = units.velocity / units.u_lattice
+    inner = tuple(slice(1, -1) for _ in solver.grid)
+    mask = to_public(~solver.fluid[inner]).astype(np.int8)
+    coords: dict[str, Any] = {}
+    sizes = dict(zip(("x", "y", "z"), solver.grid, strict=False))
+    for axis in ("x", "y", "z")[:dim]:
+        idx = np.arange(sizes[axis])
+        coords[axis] = (
+            axis,
+            (idx + 0.5) * dx,
+            {"units": "m", "long_name": f"{axis} (cell centre)"},
+        )
+        coords[f"{axis}_lattice"] = (axis, idx, {"units": "cells"})
+    data = {
+        "u": (dims, u[0] * vel, {"units": "m/s"}),
+        "v": (dims, u[1] * vel, {"units": "m/s"}),
+        "rho": (dims, rho, {"units": "1", "long_name": "lattice density"}),
+        "p": (dims, observables.pressure(rho) * units.pressure_scale(), {"units": "Pa"}),
+        "mask": (dims, mask, {"long_name": "solid (1) or fluid (0)"}),
+    }
+    if dim == 3:
+        data["w"] = (dims, u[2] * vel, {"units": "m/s"})
+    else:
+        omega = observables.vorticity(u * vel, dx)
+        data["vorticity"] = (dims, omega, {"units": "1/s"})
+    if getattr(solver, "_sdf", None) is not None:
+        sdf = to_public(solver._sdf[inner]) * dx
+        data["sdf"] = (dims, sdf, {"units": "m", "long_name": "signed distance, < 0 in solid"})
+    all_attrs = {
+        "title": name,
+        "solver": "flowlearn lattice Boltzmann (lbmpy kernels)",
+        "stencil": solver.stencil,
+        "collision": solver.collision.name,
+        "dtype": solver.dtype,
+        "time_step": solver.time,
+        "time": solver.time * units.dt,
+        "nu_lattice": solver.nu,
+        "grid": list(solver.grid),
+        **(attrs or {}),
+    }
+    return xr.Dataset(data, coords=coords, attrs=_clean_attrs(all_attrs))
+
+
+def write(ds, path: str | Path) -> Path:
+    """Write ``ds`` by suffix: ``.zarr`` (directory store), ``.nc`` (netCDF), ``.vtk`` (legacy
+    VTK structured points) or ``.vti`` (VTK XML image data)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".zarr":
+        ds.to_zarr(path, mode="w", consolidated=False)
+    elif suffix in (".nc", ".nc4", ".netcdf"):
+        ds.to_netcdf(path)
+    elif suffix == ".vtk":
+        write_vtk_legacy(ds, path)
+    elif suffix == ".vti":
+        write_vti(ds, path)
+    else:
+        raise ValueError(f"unknown output format {suffix!r}: use .zarr, .nc, .vtk or .vti")
+    return path
+
+
+def _vtk_arrays(ds) -> tuple[tuple[int, int, int], float, list[tuple[str, np.ndarray, int]]]:
+    """Dims (nx, ny, nz), spacing and point arrays in VTK order (x fastest)."""
+    nx, ny = ds.sizes["x"], ds.sizes["y"]
+    nz = ds.sizes.get("z", 1)
+    dx = float(ds.x[1] - ds.x[0]) if nx > 1 else 1.0
+
+    def order(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, dtype=np.float32)
+        a = a[..., None] if a.ndim == 2 else a  # [y, x, z]
+        return np.nan_to_num(np.transpose(a, (2, 0, 1)).ravel())  # z slowest, x fastest
+
+    arrays = []
+    w = ds["w"].values if "w" in ds else np.zeros_like(ds["u"].values)
+    vel = np.stack([order(ds["u"].values), order(ds["v"].values), order(w)], axis=1)
+    arrays.append(("velocity", vel, 3))
+    for name in ("p", "rho", "vorticity", "mask", "sdf"):
+        if name in ds:
+            arrays.append((name, order(ds[name].values), 1))
+    return (nx, ny, nz), dx, arrays
+
+
+def write_vtk_legacy(ds, path: str | Path) -> Path:
+    """Legacy ASCII-header, binary (big-endian float32) VTK STRUCTURED_POINTS file."""
+    (nx, ny, nz), dx, arrays = _vtk_arrays(ds)
+    path = Path(path)
+    with open(path, "wb") as fh:
+        head = (
+            "# vtk DataFile Version 3.0\n"
+            f"{ds.attrs.get('title', 'flowlearn')}\nBINARY\nDATASET STRUCTURED_POINTS\n"
+            f"DIMENSIONS {nx} {ny} {nz}\nORIGIN {dx / 2} {dx / 2} {dx / 2 if nz > 1 else 0}\n"
+            f"SPACING {dx} {dx} {dx}\nPOINT_DATA {nx * ny * nz}\n"
+        )
+        fh.write(head.encode())
+        for name, arr, ncomp in arrays:
+            if ncomp == 3:
+                fh.write(f"VECTORS {name} float\n".encode())
+            else:
+                fh.write(f"SCALARS {name} float 1\nLOOKUP_TABLE default\n".encode())
+            fh.write(np.ascontiguousarray(arr, dtype=">f4").tobytes())
+            fh.write(b"\n")
+    return path
+
+
+def write_vti(ds, path: str | Path) -> Path:
+    """VTK XML ImageData (``.vti``) with ASCII data arrays (small fields; ParaView reads it)."""
+    (nx, ny, nz), dx, arrays = _vtk_arrays(ds)
+    lines = [
+        '<?xml version="1.0"?>',
+        '<VTKFile type="ImageData" version="0.1" byte_order="LittleEndian">',
+        f'<ImageData WholeExtent="0 {nx - 1} 0 {ny - 1} 0 {nz - 1}" '
+        f'Origin="{dx / 2} {dx / 2} {dx / 2 if nz > 1 else 0}" Spacing="{dx} {dx} {dx}">',
+        f'<Piece Extent="0 {nx - 1} 0 {ny - 1} 0 {nz - 1}">',
+        '<PointData Vectors="velocity">',
+    ]
+    for name, arr, ncomp in arrays:
+        values = " ".join(f"{x:.7g}" for x in np.asarray(arr).ravel())
+        lines.append(
+            f'<DataArray type="Float32" Name="{name}" NumberOfComponents="{ncomp}" '
+            f'format="ascii">{values}</DataArray>'
+        )
+    lines += ["</PointData>", "</Piece>", "</ImageData>", "</VTKFile>"]
+    Path(path).write_text("\n".join(lines), encoding="utf-8")
+    return Path(path)
