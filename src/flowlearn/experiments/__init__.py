@@ -19,6 +19,14 @@ _MODULES = (
     "dimensionality",
     "filters",
     "neuron",
+    "mnist_mlp",
+    "lenet5",
+    "mnist_best",
+    "model_zoo",
+    "autoencoder",
+    "clustering",
+    "vae",
+    "lstm",
     "lbm_validation",
 )
 
