@@ -40,14 +40,26 @@ class Config(ExperimentConfig):
     )
     cavity_cells: int = Field(64, ge=16, description="cavity side; 64 matches Ghia to ~0.5 %")
     cavity_lid_velocity: float = Field(0.1, gt=0, le=0.17, description="lid speed, cells/step")
-    cylinder_cells: int = Field(
-        40, ge=5, description="cells per diameter for 2D-1 (40: Cd 5.581, ~1 min)"
+    cylinder_cells: list[int] = Field(
+        default_factory=lambda: [20, 30, 40],
+        description="cells per diameter of the 2D-1 runs; the finest is compared with the "
+        "reference, the others show the convergence (40: Cd 5.581, ~1 min)",
     )
     cylinder_u_lattice: float = Field(0.05, gt=0, le=0.15, description="mean inflow, cells/step")
-    cylinder_max_steps: int = Field(120_000, ge=1000, description="step cap of the 2D-1 run")
+    cylinder_max_steps: int = Field(120_000, ge=1000, description="step cap of a 2D-1 run")
     run_2d2: bool = Field(True, description="run the unsteady Re 100 case (minutes)")
-    unsteady_cells: int = Field(40, ge=5, description="cells per diameter for 2D-2 (40: ~4 min)")
+    unsteady_cells: list[int] = Field(
+        default_factory=lambda: [20, 30, 40],
+        description="cells per diameter of the 2D-2 runs; the finest is compared with the "
+        "reference (40: ~1.5 min)",
+    )
     unsteady_u_lattice: float = Field(0.04, gt=0, le=0.15, description="mean inflow for 2D-2")
+    unsteady_settle_time: float = Field(
+        8.0,
+        gt=0,
+        description="physical seconds (80 D/U) before sampling: the per-cycle Cd peaks still "
+        "drift by ~0.3 % until ~7 s after the start",
+    )
     unsteady_periods: int = Field(12, ge=3, description="shedding periods sampled for St, Cd_max")
 
 
@@ -154,23 +166,25 @@ def _cavity(cfg: Config, arrays: dict) -> dict | None:
     }
 
 
-def _schafer_turek_2d1(cfg: Config, arrays: dict) -> dict:
+def _schafer_turek_2d1(cfg: Config, cells: int, arrays: dict | None) -> dict:
     case = cases.schafer_turek(
-        20, cells_per_diameter=cfg.cylinder_cells, u_lattice=cfg.cylinder_u_lattice, dtype=cfg.dtype
+        20, cells_per_diameter=cells, u_lattice=cfg.cylinder_u_lattice, dtype=cfg.dtype
     )
     start = time.perf_counter()
     # 1e-8 per step over 1000 steps: Cd settled to ~1e-4 (checked against a 2x longer run)
     report = case.solver.run(cfg.cylinder_max_steps, check_every=1000, steady_tol=1e-8)
     wall = time.perf_counter() - start
     coeff = case.coefficients()
-    ds = case.dataset()
-    arrays["st1_u"] = ds["u"].values.astype(np.float32)
-    arrays["st1_p"] = ds["p"].values.astype(np.float32)
-    arrays["st1_extent"] = np.array(
-        [0.0, float(ds.x[-1] + ds.x[0]), 0.0, float(ds.y[-1] + ds.y[0])]
-    )
-    cells = int(np.prod(case.solver.grid))
+    if arrays is not None:
+        ds = case.dataset()
+        arrays["st1_u"] = ds["u"].values.astype(np.float32)
+        arrays["st1_p"] = ds["p"].values.astype(np.float32)
+        arrays["st1_extent"] = np.array(
+            [0.0, float(ds.x[-1] + ds.x[0]), 0.0, float(ds.y[-1] + ds.y[0])]
+        )
+    n_cells = int(np.prod(case.solver.grid))
     return {
+        "cells_per_diameter": cells,
         "cd": coeff["cd"],
         "cl": coeff["cl"],
         "dp": case.pressure_drop(),
@@ -178,31 +192,30 @@ def _schafer_turek_2d1(cfg: Config, arrays: dict) -> dict:
         "steady": report.steady,
         "residual": report.residual,
         "grid": list(case.solver.grid),
+        "mach_peak_inflow": 1.5 * case.units.mach,
         "wall_time_s": wall,
-        "mlups": cells * report.steps / wall / 1e6,
+        "mlups": n_cells * report.steps / wall / 1e6,
     }
 
 
-def _schafer_turek_2d2(cfg: Config, arrays: dict) -> dict:
+def _schafer_turek_2d2(cfg: Config, cells: int, arrays: dict | None) -> dict:
     case = cases.schafer_turek(
-        100,
-        cells_per_diameter=cfg.unsteady_cells,
-        u_lattice=cfg.unsteady_u_lattice,
-        dtype=cfg.dtype,
+        100, cells_per_diameter=cells, u_lattice=cfg.unsteady_u_lattice, dtype=cfg.dtype
     )
     solver = case.solver
-    d_cells = cfg.unsteady_cells
     u = cfg.unsteady_u_lattice
-    period = d_cells / (0.3 * u)  # steps per shedding period at St ~ 0.3
+    period = cells / (0.3 * u)  # steps per shedding period at St ~ 0.3
     # A small asymmetric kick (lift noise grows from round-off otherwise, far slower).
     rho, vel = solver.macroscopic()
     vel = np.nan_to_num(vel)
-    vel[1] += 0.1 * u * np.exp(-(((np.arange(vel.shape[2]) - 3 * d_cells) / d_cells) ** 2))[None, :]
+    vel[1] += 0.1 * u * np.exp(-(((np.arange(vel.shape[2]) - 3 * cells) / cells) ** 2))[None, :]
     solver.initialise(np.nan_to_num(rho, nan=1.0), vel)
-    sample = max(1, int(period / 40))
+    # ~80 samples per period: the parabolic peak refinement of cycle_maxima is then exact to
+    # ~1e-4 of the amplitude, and a force evaluation every ~40 steps costs little.
+    sample = max(1, int(period / 80))
     start = time.perf_counter()
     lift, drag, t = [], [], []
-    settle = int(40 * d_cells / u)  # 4 s: the wake reaches periodic shedding (checked)
+    settle = case.units.steps(cfg.unsteady_settle_time)
     total = settle + int(cfg.unsteady_periods * period)
     while solver.time < total:
         solver.step(sample)
@@ -214,25 +227,39 @@ def _schafer_turek_2d2(cfg: Config, arrays: dict) -> dict:
         if not solver.check_finite():
             raise FloatingPointError(f"2D-2 diverged at step {solver.time}")
     wall = time.perf_counter() - start
-    # St and the maxima from the second half of the window: the amplitude still creeps down
-    # by ~1 % over the first periods after the wake settles.
-    half = len(lift) // 2
-    lift_a, drag_a = np.array(lift[half:]), np.array(drag[half:])
-    t = t[half:]
-    steps_per_unit = case.units.velocity / (case.units.u_lattice * case.units.dx)
-    st = observables.strouhal(lift_a, sample, d_cells, u)
-    arrays["st2_time"] = np.array(t) / steps_per_unit
-    arrays["st2_cl"] = lift_a
-    arrays["st2_cd"] = drag_a
+    lift_a, drag_a = np.array(lift), np.array(drag)
+    # The published maxima are those of the periodic state: average the peak of each shedding
+    # cycle (drag peaks twice per cycle, lift once). The spread of the per-cycle peaks shows
+    # what is left of the start-up transient and of the domain's acoustic modes, which the
+    # velocity inlet and the pressure outlet reflect and the low viscosity barely damps.
+    cd_peaks = observables.cycle_maxima(drag_a, lift_a)
+    cl_peaks = observables.cycle_maxima(lift_a, lift_a)
+    st = observables.strouhal(lift_a, sample, cells, u)
+    if arrays is not None:
+        steps_per_unit = case.units.velocity / (case.units.u_lattice * case.units.dx)
+        arrays["st2_time"] = np.array(t) / steps_per_unit
+        arrays["st2_cl"] = lift_a
+        arrays["st2_cd"] = drag_a
     return {
+        "cells_per_diameter": cells,
         "st": st,
-        "st_zero_crossing": observables.zero_crossing_frequency(lift_a, sample) * d_cells / u,
-        "cd_max": float(drag_a.max()),
-        "cl_max": float(lift_a.max()),
+        "st_zero_crossing": observables.zero_crossing_frequency(lift_a, sample) * cells / u,
+        "cd_max": float(cd_peaks.mean()),
+        "cd_max_cycle_range": [float(cd_peaks.min()), float(cd_peaks.max())],
+        "cl_max": float(cl_peaks.mean()),
+        "cl_max_cycle_range": [float(cl_peaks.min()), float(cl_peaks.max())],
+        "cd_mean": float(drag_a.mean()),
+        "cycles": len(cd_peaks),
+        "mach_peak_inflow": 1.5 * case.units.mach,
         "steps": int(solver.time),
+        "settle_steps": settle,
         "wall_time_s": wall,
         "grid": list(solver.grid),
     }
+
+
+def _convergence(runs: list[dict], key: str, fmt: str = ".4f") -> str:
+    return ", ".join(f"{r[key]:{fmt}} (D={r['cells_per_diameter']})" for r in runs)
 
 
 def _fmt(values: list[float]) -> str:
@@ -322,49 +349,84 @@ def run(config: Config, run_dir: Path) -> Result:
         )
 
     t0 = time.perf_counter()
-    st1 = _schafer_turek_2d1(config, arrays)
+    finest = max(config.cylinder_cells)
+    runs1 = [
+        _schafer_turek_2d1(config, n, arrays if n == finest else None)
+        for n in sorted(config.cylinder_cells)
+    ]
     timings["schafer_turek_2d1"] = time.perf_counter() - t0
-    metrics["schafer_turek_2d1"] = st1
-    claims.append(
-        Claim(
-            slide="LBM: Schäfer–Turek 2D-1 drag (Re 20)",
-            talk="Cd 5.58 (interval 5.57-5.59); within 1 %",
-            measured=f"Cd {st1['cd']:.4f} ({st1['cd'] / 5.58 - 1:+.2%}), "
-            f"D = {config.cylinder_cells} cells",
-            reproduced=abs(st1["cd"] / 5.58 - 1) <= 0.01,
-            reason=f"Cl {st1['cl']:.4f} (ref 0.0104-0.0110), "
-            f"dp {st1['dp']:.4f} (ref 0.1172-0.1176); "
-            f"{st1['steps']} steps, steady={st1['steady']}",
-        )
+    st1 = runs1[-1]
+    metrics["schafer_turek_2d1"] = {**st1, "convergence": runs1}
+    setup1 = (
+        f"D = {finest} cells, peak inflow Ma {st1['mach_peak_inflow']:.2f}, "
+        f"{st1['steps']} steps, steady={st1['steady']}"
     )
-    claims.append(
-        Claim(
-            slide="LBM: Schäfer–Turek 2D-1 lift and pressure drop",
-            talk="Cl 0.0106, dp 0.1175 (reported beside their intervals)",
-            measured=f"Cl {st1['cl']:.4f}, dp {st1['dp']:.4f}",
-            reproduced=_within(st1["cl"], ST_2D1["cl"]) and _within(st1["dp"], ST_2D1["dp"]),
-            reason="intervals of Schäfer & Turek (1996); dp extrapolated to the surface "
-            "from 1-2 cells out",
+    for key, name, fmt, ref_fmt, how in (
+        ("cd", "drag", ".4f", ".2f", "momentum exchange on the Bouzidi links"),
+        ("cl", "lift", ".5f", ".4f", "momentum exchange on the Bouzidi links"),
+        (
+            "dp",
+            "pressure drop",
+            ".5f",
+            ".4f",
+            "p(0.15, 0.2) - p(0.25, 0.2): cell centres on the axis interpolated across it "
+            "(cubic) and extrapolated to the wall point by a quadratic through the first three",
+        ),
+    ):
+        lo, hi = ST_2D1[key]
+        claims.append(
+            Claim(
+                slide=f"LBM: Schäfer–Turek 2D-1 {name} (Re 20)",
+                talk=f"{key} {lo:{ref_fmt}}-{hi:{ref_fmt}} (Schäfer & Turek 1996 interval)",
+                measured=f"{key} {st1[key]:{fmt}}, D = {finest} cells",
+                reproduced=_within(st1[key], (lo, hi)),
+                reason=f"{how}; {setup1}; by resolution: {_convergence(runs1, key, fmt)}",
+            )
         )
-    )
 
     if config.run_2d2:
         t0 = time.perf_counter()
-        st2 = _schafer_turek_2d2(config, arrays)
+        finest2 = max(config.unsteady_cells)
+        runs2 = [
+            _schafer_turek_2d2(config, n, arrays if n == finest2 else None)
+            for n in sorted(config.unsteady_cells)
+        ]
         timings["schafer_turek_2d2"] = time.perf_counter() - t0
-        metrics["schafer_turek_2d2"] = st2
-        claims.append(
-            Claim(
-                slide="LBM: Schäfer–Turek 2D-2 (Re 100)",
-                talk="St 0.295-0.305, Cd_max 3.22-3.24",
-                measured=f"St {st2['st']:.4f}, Cd_max {st2['cd_max']:.3f}, "
-                f"Cl_max {st2['cl_max']:.3f}",
-                reproduced=_within(st2["st"], ST_2D2["st"])
-                and _within(st2["cd_max"], ST_2D2["cd_max"]),
-                reason=f"D = {config.unsteady_cells} cells, {st2['steps']} steps "
-                f"in {st2['wall_time_s']:.0f} s",
-            )
+        st2 = runs2[-1]
+        metrics["schafer_turek_2d2"] = {**st2, "convergence": runs2}
+        setup2 = (
+            f"D = {finest2} cells, peak inflow Ma {st2['mach_peak_inflow']:.2f}, "
+            f"{st2['cycles']} cycles after {config.unsteady_settle_time:g} s, "
+            f"{st2['steps']} steps in {st2['wall_time_s']:.0f} s"
         )
+        for key, name, ref_fmt, how in (
+            ("st", "Strouhal number", ".3f", "FFT peak of the lift"),
+            ("cd_max", "peak drag", ".2f", "mean of the per-cycle drag peaks"),
+            ("cl_max", "peak lift", ".2f", "mean of the per-cycle lift peaks"),
+        ):
+            lo, hi = ST_2D2[key]
+            limit = ""
+            if key == "cd_max" and st2[key] > hi:
+                limit = (
+                    "; above the interval: refining from 30 to 40 cells lowers it by only "
+                    "~0.2 %, and the open boundaries (velocity inlet, fixed-pressure outlet) "
+                    "reflect the shedding's pressure waves, which the low viscosity barely "
+                    "damps: the outlet treatment moves Cd_max by ~0.5 % at 40 cells, so "
+                    "resolution alone does not close the gap"
+                )
+            spread = ""
+            if f"{key}_cycle_range" in st2:
+                a, b = st2[f"{key}_cycle_range"]
+                spread = f" (cycles {a:.4f}-{b:.4f})"
+            claims.append(
+                Claim(
+                    slide=f"LBM: Schäfer–Turek 2D-2 {name} (Re 100)",
+                    talk=f"{key} {lo:{ref_fmt}}-{hi:{ref_fmt}} (Schäfer & Turek 1996 interval)",
+                    measured=f"{key} {st2[key]:.4f}{spread}, D = {finest2} cells",
+                    reproduced=_within(st2[key], (lo, hi)),
+                    reason=f"{how}; {setup2}; by resolution: {_convergence(runs2, key)}{limit}",
+                )
+            )
     metrics["timings_s"] = timings
     return Result(metrics=metrics, claims=claims, arrays=arrays)
 
@@ -381,12 +443,13 @@ EXPERIMENT = Experiment(
         "poiseuille_heights": [8, 16, 32],
         "taylor_green_sizes": [16, 32],
         "cavity_cells": 32,
-        "cylinder_cells": 10,
+        "cylinder_cells": [10],
         "cylinder_max_steps": 30_000,
         "run_2d2": False,
     },
     runtime_quick="~20 s (cold kernel cache included)",
-    # measured on 2 CPU cores shared with other jobs at load ~2: 2D-1 at D = 40 50 s, 2D-2 at
-    # D = 40 67 s, the rest ~15 s; at load ~6 the same steps take several times longer.
-    runtime_full="~2.5 min (longer on busy shared cores)",
+    # measured on 2 CPU cores shared with another job (load ~1.4): 2D-1 at D = 20/30/40 69 s,
+    # 2D-2 at D = 20/30/40 135 s, the rest ~5 s; at load ~6 the same steps take several times
+    # longer.
+    runtime_full="~3.5 min (longer on busy shared cores)",
 )

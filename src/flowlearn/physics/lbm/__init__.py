@@ -6,7 +6,7 @@ Quick start (Schäfer–Turek 2D-1: 440 x 82 cells, ~31k steps, about a minute o
     case = cases.schafer_turek(re=20, cells_per_diameter=20)
     report = case.solver.run(60_000, check_every=500, steady_tol=2e-8)
     print(case.coefficients())          # {'cd': 5.591, 'cl': 0.0103}
-    print(case.pressure_drop())         # 0.1158 (reference 0.1175)
+    print(case.pressure_drop())         # 0.1169 (reference 0.1172-0.1176)
     ds = case.dataset()                 # xarray.Dataset: u, v, p, rho, vorticity, mask, sdf
     output.write(ds, "cylinder.zarr")   # or .nc, .vtk, .vti
 """

@@ -62,13 +62,40 @@ class Case:
         """The current state as an ``xarray.Dataset`` (see :func:`output.to_dataset`)."""
         return output.to_dataset(self.solver, self.units, name=self.name, attrs=self.attrs)
 
-    def surface_pressure(self, point: tuple[float, float], normal: tuple[float, float]) -> float:
-        """Pressure on a wall point (physical), extrapolated linearly from the fluid points
-        1 and 2 cells away along the outward ``normal``."""
+    def surface_pressure(
+        self, point: tuple[float, float], normal: tuple[float, float], order: int = 2
+    ) -> float:
+        """Pressure on a wall point (physical), extrapolated from the fluid along the outward
+        ``normal`` by the polynomial of degree ``order`` (2 is a good default) through
+        ``order + 1`` samples one cell apart.
+
+        Along a grid axis the samples are the cell centres nearest the wall (the first at
+        0 < s <= 1 cell) interpolated across the axis with cubic weights, so no solid node
+        enters and the surface value is third-order accurate. At a stagnation point the
+        pressure curves strongly within a few cells: a linear extrapolation from 1 and 2 cells
+        out reads the Schäfer–Turek dp 0.5 % low at 40 cells per diameter. Off-axis normals
+        start one cell out and step outwards until the cubic stencils are all fluid.
+        """
+        rho, _ = self.solver.macroscopic()
+        p = observables.pressure(rho)
         n = np.asarray(normal, dtype=float) / np.linalg.norm(normal)
-        p1 = self.pressure_at(*(np.asarray(point) + self.dx * n))
-        p2 = self.pressure_at(*(np.asarray(point) + 2 * self.dx * n))
-        return 2 * p1 - p2
+        x0 = np.asarray(point, dtype=float) / self.dx
+        aligned = np.flatnonzero(np.abs(n) > 1.0 - 1e-12)
+        if aligned.size:
+            c = x0[aligned[0]] - 0.5
+            first = np.floor(c) + 1.0 - c if n[aligned[0]] > 0 else c - np.ceil(c) + 1.0
+            shift = 1.0
+        else:
+            first, shift = 1.0, 0.5
+        for start in first + shift * np.arange(8):
+            s = start + np.arange(order + 1)
+            values = [observables.interpolate(p, *(x0 + si * n)) for si in s]
+            if np.all(np.isfinite(values)):
+                return observables.extrapolate_to_wall(s, values) * self.units.pressure_scale()
+        raise ValueError(
+            f"no all-fluid interpolation stencil within {first + 7 * shift + order:.1f} cells "
+            f"of the wall point {tuple(point)} along {tuple(n)}: refine the grid"
+        )
 
     def pressure_drop(self) -> float:
         """Schäfer–Turek pressure difference between the cylinder's front and back points

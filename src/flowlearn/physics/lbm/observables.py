@@ -6,6 +6,8 @@ components (u, v[, w]). Spacing ``dx`` in whatever unit the result should carry.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from flowlearn.physics.lbm.units import CS
@@ -86,6 +88,26 @@ def strouhal(lift: np.ndarray, dt: float, length: float, velocity: float) -> flo
     return dominant_frequency(lift, dt) * length / velocity
 
 
+def cycle_maxima(signal: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Peak of ``signal`` within each full cycle of ``reference`` (same sampling).
+
+    Cycles run between successive upward mean-crossings of ``reference`` (the lift of a
+    shedding body: one cycle holds one lift peak and two drag peaks). Each peak is refined by
+    a parabola through the three samples around the largest one, so ~20 samples per
+    oscillation resolve it to ~3e-4 of its amplitude. Returns ``(n_cycles,)``.
+    """
+    s = np.asarray(signal, dtype=float)
+    r = np.asarray(reference, dtype=float) - np.mean(reference)
+    ups = np.where((r[:-1] < 0) & (r[1:] >= 0))[0] + 1
+    peaks = []
+    for lo, hi in itertools.pairwise(ups):
+        k = lo + int(np.argmax(s[lo:hi]))
+        a, b, c = s[k - 1 : k + 2] if 0 < k < len(s) - 1 else (s[k],) * 3
+        curvature = a - 2 * b + c
+        peaks.append(b - 0.125 * (a - c) ** 2 / curvature if curvature < 0 else b)
+    return np.array(peaks)
+
+
 def relative_change(u_new: np.ndarray, u_old: np.ndarray) -> float:
     """``||u_new - u_old|| / ||u_new||`` over the finite entries (steady-state residual)."""
     diff = np.sqrt(np.nansum((u_new - u_old) ** 2))
@@ -104,3 +126,42 @@ def bilinear(field: np.ndarray, x: float, y: float) -> float:
         + (1 - tx) * ty * f[j + 1, i]
         + tx * ty * f[j + 1, i + 1]
     )
+
+
+def _lagrange_nodes(coord: float, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell indices and Lagrange weights along one axis (centres at ``i + 0.5``); a coordinate
+    on a centre uses that node alone."""
+    f = coord - 0.5
+    if abs(f - round(f)) < 1e-9:
+        return np.array([round(f)]), np.ones(1)
+    nodes = np.arange(order + 1) + int(np.floor(f)) - (order - 1) // 2
+    weights = np.array(
+        [np.prod([(f - m) / (k - m) for m in nodes if m != k]) for k in nodes], dtype=float
+    )
+    return nodes, weights
+
+
+def interpolate(field: np.ndarray, x: float, y: float, order: int = 3) -> float:
+    """Value of a ``[y, x]`` cell-centred field at lattice point ``(x, y)`` by tensor-product
+    Lagrange interpolation of ``order`` (3: cubic, 4 x 4 nodes, error O(dx^4); 1: bilinear).
+
+    A point on a row or column of centres needs only that row or column, so a sample taken
+    straight out from a wall along a grid axis reaches no solid node. NaN when a node used is
+    NaN (solid) or outside the field.
+    """
+    ix, wx = _lagrange_nodes(x, order)
+    iy, wy = _lagrange_nodes(y, order)
+    ny, nx = field.shape
+    if ix.min() < 0 or iy.min() < 0 or ix.max() >= nx or iy.max() >= ny:
+        return float("nan")
+    return float(wy @ field[np.ix_(iy, ix)] @ wx)
+
+
+def extrapolate_to_wall(distances: np.ndarray, values: np.ndarray) -> float:
+    """Value at distance 0 of the polynomial through ``(distances, values)`` (Lagrange)."""
+    s = np.asarray(distances, dtype=float)
+    v = np.asarray(values, dtype=float)
+    weights = [
+        np.prod([-s[m] / (s[k] - s[m]) for m in range(len(s)) if m != k]) for k in range(len(s))
+    ]
+    return float(np.dot(weights, v))

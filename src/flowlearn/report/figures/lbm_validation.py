@@ -104,7 +104,9 @@ def _unsteady(run: RunRecord) -> Figure | None:
     ax.axhspan(3.22, 3.24, color="C0", alpha=0.2, label="Cd_max reference")
     m = run.metrics.get("schafer_turek_2d2", {})
     ax.set_title(
-        f"Schäfer–Turek 2D-2 (Re 100): St {m.get('st', float('nan')):.4f} (ref 0.295-0.305)"
+        f"Schäfer–Turek 2D-2 (Re 100): St {m.get('st', float('nan')):.4f} (ref 0.295-0.305), "
+        f"Cd_max {m.get('cd_max', float('nan')):.3f} (ref 3.22-3.24)",
+        fontsize=9,
     )
     ax.set_xlabel("t (s)")
     ax.legend(fontsize=8)
@@ -112,6 +114,36 @@ def _unsteady(run: RunRecord) -> Figure | None:
     return Figure("lbm_cylinder_re100", "Drag and lift of the shedding cylinder at Re 100.", fig)
 
 
+def _cylinder_resolution(run: RunRecord) -> Figure | None:
+    panels = [
+        ("schafer_turek_2d1", "cd", "2D-1 Cd", (5.57, 5.59)),
+        ("schafer_turek_2d1", "dp", "2D-1 dp", (0.1172, 0.1176)),
+        ("schafer_turek_2d2", "cd_max", "2D-2 Cd_max", (3.22, 3.24)),
+        ("schafer_turek_2d2", "cl_max", "2D-2 Cl_max", (0.99, 1.01)),
+    ]
+    panels = [
+        (m, k, t, r)
+        for m, k, t, r in panels
+        if len(run.metrics.get(m, {}).get("convergence", [])) > 1
+    ]
+    if not panels:
+        return None
+    fig = MplFigure(figsize=(3 * len(panels), 3))
+    for ax, (m, key, title, (lo, hi)) in zip(fig.subplots(1, len(panels)), panels, strict=True):
+        conv = run.metrics[m]["convergence"]
+        ax.plot([r["cells_per_diameter"] for r in conv], [r[key] for r in conv], "o-")
+        ax.axhspan(lo, hi, color="k", alpha=0.15, label="Schäfer & Turek 1996")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("cells per diameter")
+    fig.axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return Figure(
+        "lbm_cylinder_resolution",
+        "Schäfer–Turek quantities against the grid resolution, with the reference intervals.",
+        fig,
+    )
+
+
 def draw(run: RunRecord) -> list[Figure]:
-    figures = [f(run) for f in (_convergence, _cavity, _cylinder, _unsteady)]
+    figures = [f(run) for f in (_convergence, _cavity, _cylinder, _cylinder_resolution, _unsteady)]
     return [f for f in figures if f is not None]
