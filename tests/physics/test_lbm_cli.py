@@ -45,3 +45,17 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     result = runner.invoke(simulate_app, ["cylinder", "--u-lattice", "0.3"])
     assert result.exit_code == 2
     assert "Mach number" in result.output
+
+
+def test_shape_file_given_as_argument(tmp_path):
+    # the form `flowlearn simulate shape my_shape.csv`: the same reader, the same errors
+    empty = tmp_path / "my_shape.csv"
+    empty.write_text("", encoding="utf-8")
+    result = runner.invoke(simulate_app, ["shape", str(empty)])
+    assert result.exit_code == 2
+    assert "empty" in result.output
+    other = tmp_path / "shape.txt"
+    other.write_text("0,0\n1,0\n0,1\n", encoding="utf-8")
+    result = runner.invoke(simulate_app, ["shape", str(other)])
+    assert result.exit_code == 2
+    assert "expected .csv or .png" in result.output

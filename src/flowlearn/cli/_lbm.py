@@ -179,6 +179,10 @@ def cavity(
     epilog="Example: flowlearn simulate shape --naca 2412 --angle 8 --re 50 --out foil.nc",
 )
 def shape(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="a .csv polygon or a .png mask (same as --csv / --png)"),
+    ] = None,
     csv: Annotated[Path | None, typer.Option(help="closed polygon, rows x,y in metres")] = None,
     png: Annotated[Path | None, typer.Option(help="mask image: dark pixels are solid")] = None,
     naca: Annotated[str | None, typer.Option(help="NACA 4-digit airfoil, e.g. 0012")] = None,
@@ -196,6 +200,16 @@ def shape(
     from flowlearn.physics import geometry
     from flowlearn.physics.lbm import cases
 
+    if path is not None:
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            csv = csv or path
+        elif suffix == ".png":
+            png = png or path
+        else:
+            raise _fail(f"shape file {path} has suffix {suffix!r}: expected .csv or .png")
+        if csv is not path and png is not path:
+            raise _fail(f"give the shape once: {path} and an option were both given")
     given = [x for x in (csv, png, naca) if x is not None]
     if len(given) != 1:
         raise _fail(f"give exactly one of --csv, --png, --naca (got {len(given)})")
