@@ -126,3 +126,16 @@ def test_tour_writes_one_page_with_claims_and_figures(tmp_path):
 def test_tour_only_with_unknown_name(tmp_path):
     result = runner.invoke(app, ["tour", "--only", "nope", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "valid names" in result.output
+
+
+def test_cuda_without_a_gpu_is_refused_before_the_run(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = runner.invoke(
+        app, ["run", "filters", "--quick", "--device", "cuda", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "no CUDA device" in result.output
+    assert not (tmp_path / "filters").exists()

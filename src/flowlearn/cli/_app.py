@@ -125,6 +125,10 @@ def _run_one(
         )
     except exps.ConfigError as exc:
         raise _fail(f"bad config for {name}:\n{exc}") from None
+    try:  # refuse a missing GPU before a run directory is made
+        exps.resolve_device(config.device)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     console.print(
         f"[bold]{experiment.title}[/] ({'quick' if config.quick else 'full'} mode, "
         f"expected {experiment.runtime_quick if config.quick else experiment.runtime_full})"

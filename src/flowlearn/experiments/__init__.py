@@ -11,7 +11,13 @@ from functools import cache
 
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
 from flowlearn.experiments._config import ConfigError, build_config
-from flowlearn.experiments._runs import RunRecord, execute, load_run, new_run_dir
+from flowlearn.experiments._runs import (
+    RunRecord,
+    execute,
+    load_run,
+    new_run_dir,
+    resolve_device,
+)
 
 # Modules holding an ``EXPERIMENT`` record; the tour sorts them by ``Experiment.order``.
 _MODULES = (
@@ -68,4 +74,5 @@ __all__ = [
     "names",
     "new_run_dir",
     "registry",
+    "resolve_device",
 ]
