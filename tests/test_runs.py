@@ -124,3 +124,15 @@ def test_run_writes_config_metrics_arrays_and_log(tmp_path):
 def test_load_run_of_an_unfinished_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"metrics\.json is missing"):
         load_run(tmp_path)
+
+
+def test_a_failed_run_keeps_its_config_and_says_why_in_the_log(tmp_path):
+    def broken(config, run_dir):
+        raise RuntimeError("solver diverged at step 12")
+
+    exp = Experiment(name="broken", title="B", claim="c", order=1, config=_Cfg, run=broken)
+    with pytest.raises(RuntimeError):
+        execute(exp, build_config(exp), tmp_path)
+    (run_dir,) = (tmp_path / "broken").iterdir()
+    assert (run_dir / "config.yaml").is_file()
+    assert "solver diverged at step 12" in (run_dir / "run.log").read_text()

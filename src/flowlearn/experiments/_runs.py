@@ -146,7 +146,11 @@ def execute(experiment: Experiment, config: ExperimentConfig, out: Path) -> Path
         log.info("config: %s", config.model_dump(mode="json"))
         seed_everything(config.seed)
         start = time.perf_counter()
-        result = experiment.run(config, run_dir)
+        try:
+            result = experiment.run(config, run_dir)
+        except BaseException as exc:  # Ctrl-C included: run.log must say how the run ended
+            log.error("run stopped after %.1f s: %r", time.perf_counter() - start, exc)
+            raise
         wall = time.perf_counter() - start
         log.info("finished in %.1f s", wall)
         save_result(run_dir, experiment.name, result, wall_time_s=wall)
