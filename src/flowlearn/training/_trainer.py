@@ -32,6 +32,10 @@ from torch.utils.data import DataLoader
 from flowlearn.training._checkpoint import SafetensorsCheckpointIO
 from flowlearn.training._module import SupervisedModule
 
+# Lightning 2.6 on torch 2.13 warns about its own use of a deprecated torch pytree class on
+# every fit; it is not actionable for our users, so keep it out of their terminal and run.log.
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+
 CHECKPOINT_SUFFIX = ".safetensors"
 LAST_CHECKPOINT = "last" + CHECKPOINT_SUFFIX
 BEST_CHECKPOINT = "best" + CHECKPOINT_SUFFIX
