@@ -137,5 +137,5 @@ EXPERIMENT = Experiment(
     run=run,
     quick={"n_train": 5000, "n_test": 1000, "epochs": 3, "lr": 3e-3, "batch_size": 64},
     runtime_quick="~20-90 s",
-    runtime_full="~15 min (45 s per epoch measured on 2 cores)",
+    runtime_full="~5 min (308 s measured: 0.88 % error)",
 )
