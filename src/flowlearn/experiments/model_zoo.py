@@ -216,5 +216,5 @@ EXPERIMENT = Experiment(
     run=run,
     quick={"n_train": 1536, "n_test": 500, "epochs": 2, "timing_repeats": 1},
     runtime_quick="~40-75 s",
-    runtime_full="~30 min on 2 CPU cores (estimated); minutes on a GPU",
+    runtime_full="~12 min (743 s measured: ResNet-18 90.0 % on Fashion-MNIST)",
 )
