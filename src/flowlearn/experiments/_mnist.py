@@ -13,7 +13,7 @@ from pydantic import Field
 from torch.utils.data import DataLoader, TensorDataset
 
 from flowlearn.data import mnist
-from flowlearn.evaluation.classification import confusion_matrix, predict
+from flowlearn.evaluation.classification import accuracy_metric, confusion_matrix, predict
 from flowlearn.experiments._base import ExperimentConfig
 from flowlearn.training import SupervisedModule, fit
 
@@ -90,6 +90,22 @@ class TunedModule(SupervisedModule):
             return opt
         scheduler = torch.optim.lr_scheduler.ExponentialLR(opt, self.gamma)
         return {"optimizer": opt, "lr_scheduler": scheduler}
+
+
+def classifier_module(
+    model: torch.nn.Module, config: ExperimentConfig, fingerprint: str, gamma: float = 1.0
+) -> TunedModule:
+    """Cross-entropy classifier trained with Adam at ``config.lr``, accuracy logged each epoch,
+    learning rate multiplied by ``gamma`` after every epoch."""
+    return TunedModule(
+        model,
+        loss="cross_entropy",
+        lr=config.lr,
+        metrics={"accuracy": accuracy_metric},
+        config=config,
+        dataset_fingerprint=fingerprint,
+        gamma=gamma,
+    )
 
 
 def train(

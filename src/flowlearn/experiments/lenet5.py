@@ -18,7 +18,6 @@ import torch
 from pydantic import Field
 
 from flowlearn.data.mnist import RandomAffine, to_tensor
-from flowlearn.evaluation.classification import accuracy_metric
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
 from flowlearn.experiments._runs import resolve_device
@@ -62,15 +61,7 @@ def run(config: Config, run_dir: Path) -> Result:
     }
     n_params = sum(p.numel() for p in model.parameters())
     print(f"LeNet-5 ({config.c3} C3): {n_params:,} trainable parameters {counts}")
-    module = M.TunedModule(
-        model,
-        loss="cross_entropy",
-        lr=config.lr,
-        metrics={"accuracy": accuracy_metric},
-        config=config,
-        dataset_fingerprint=train.fingerprint(),
-        gamma=config.lr_decay,
-    )
+    module = M.classifier_module(model, config, train.fingerprint(), config.lr_decay)
     history = M.train(module, train_loader, test_loader, run_dir, config.epochs, device)
     metrics, arrays, _ = M.classifier_report(model, x_test, test, device)
     metrics.update(

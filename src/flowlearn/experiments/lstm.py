@@ -15,7 +15,6 @@ import torch
 from pydantic import Field
 
 from flowlearn.data.mnist import to_tensor
-from flowlearn.evaluation.classification import accuracy_metric
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
 from flowlearn.experiments._runs import resolve_device
@@ -38,15 +37,7 @@ def run(config: Config, run_dir: Path) -> Result:
     x_train, x_test = to_tensor(train.images, True), to_tensor(test.images, True)
     y_train, y_test = torch.from_numpy(train.labels), torch.from_numpy(test.labels)
     model = RowLSTM(config.hidden, config.layers)
-    module = M.TunedModule(
-        model,
-        loss="cross_entropy",
-        lr=config.lr,
-        metrics={"accuracy": accuracy_metric},
-        config=config,
-        dataset_fingerprint=train.fingerprint(),
-        gamma=config.lr_decay,
-    )
+    module = M.classifier_module(model, config, train.fingerprint(), config.lr_decay)
     train_loader = M.loader(x_train, y_train, config.batch_size, True, config.seed)
     test_loader = M.loader(x_test, y_test, 1000, shuffle=False)
     history = M.train(module, train_loader, test_loader, run_dir, config.epochs, device)

@@ -20,7 +20,7 @@ import torch
 from pydantic import Field
 
 from flowlearn.data.mnist import RandomAffine, to_tensor
-from flowlearn.evaluation.classification import accuracy_metric, predict
+from flowlearn.evaluation.classification import predict
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
 from flowlearn.experiments._runs import resolve_device, seed_everything
@@ -64,10 +64,7 @@ def run(config: Config, run_dir: Path) -> Result:
         seed = config.seed + 1000 * i
         seed_everything(seed)
         model = SmallCNN(config.width, config.hidden, config.regulariser, config.p)
-        module = M.TunedModule(
-            model, loss="cross_entropy", lr=config.lr, metrics={"accuracy": accuracy_metric},
-            config=config, dataset_fingerprint=train.fingerprint(), gamma=config.lr_decay,
-        )  # fmt: skip
+        module = M.classifier_module(model, config, train.fingerprint(), config.lr_decay)
         augment = RandomAffine(config.degrees, config.scale, config.shift, background, seed)
         train_loader = M.loader(x_train, y_train, config.batch_size, True, seed, augment)
         history = M.train(

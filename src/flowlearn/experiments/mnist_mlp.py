@@ -18,7 +18,6 @@ from pydantic import Field
 from torch import nn
 
 from flowlearn.data.mnist import to_tensor
-from flowlearn.evaluation.classification import accuracy_metric
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
 from flowlearn.experiments._runs import resolve_device
@@ -58,15 +57,7 @@ def run(config: Config, run_dir: Path) -> Result:
         ("mlp", (config.hidden,), config.epochs),
     ):
         model = _perceptron(hidden)
-        module = M.TunedModule(
-            model,
-            loss="cross_entropy",
-            lr=config.lr,
-            metrics={"accuracy": accuracy_metric},
-            config=config,
-            dataset_fingerprint=train.fingerprint(),
-            gamma=config.lr_decay,
-        )
+        module = M.classifier_module(model, config, train.fingerprint(), config.lr_decay)
         train_loader = M.loader(x_train, y_train, config.batch_size, True, config.seed)
         history = M.train(module, train_loader, test_loader, run_dir / name, epochs, device)
         m, a, _ = M.classifier_report(model, x_test, test, device, prefix=f"{name}_")

@@ -21,7 +21,6 @@ from pydantic import Field
 
 from flowlearn.data import mnist
 from flowlearn.data.mnist import to_tensor
-from flowlearn.evaluation.classification import accuracy_metric
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
 from flowlearn.experiments._runs import resolve_device
@@ -119,10 +118,7 @@ def _train_resnet18(config: Config, run_dir: Path, device: str, arrays: dict) ->
     x_train, x_test = to_tensor(train.images, True), to_tensor(test.images, True)
     y_train, y_test = torch.from_numpy(train.labels), torch.from_numpy(test.labels)
     model = resnet18(num_classes=10, in_channels=1)
-    module = M.TunedModule(
-        model, loss="cross_entropy", lr=config.lr, metrics={"accuracy": accuracy_metric},
-        config=config, dataset_fingerprint=train.fingerprint(),
-    )  # fmt: skip
+    module = M.classifier_module(model, config, train.fingerprint())
     history = M.train(
         module,
         M.loader(x_train, y_train, config.batch_size, True, config.seed),
