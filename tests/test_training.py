@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from lightning.pytorch.callbacks import Callback
 from safetensors import safe_open
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -39,7 +40,9 @@ def _mae(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred - target).abs().mean()
 
 
-def _setup(seed: int = 0) -> tuple[SupervisedModule, DataLoader, DataLoader]:
+def _setup(
+    seed: int = 0, schedule: str = "constant"
+) -> tuple[SupervisedModule, DataLoader, DataLoader]:
     """Same seed, same module, data and shuffling."""
     torch.manual_seed(seed)
     x = torch.randn(48, 2)
@@ -49,6 +52,7 @@ def _setup(seed: int = 0) -> tuple[SupervisedModule, DataLoader, DataLoader]:
         loss="mse",
         optimizer="adam",
         lr=0.01,
+        schedule=schedule,
         # Dropout-free MLP: the shuffled train loader is what needs the RNG state on resume.
         metrics={"mae": _mae},
         config=CONFIG,
@@ -160,6 +164,48 @@ def test_resume_matches_uninterrupted_run(straight, tmp_path, no_unpickling):
         assert row_c["val_loss"] == pytest.approx(row_a["val_loss"], abs=1e-6)
 
 
+class _StopAfter(Callback):
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.current_epoch + 1 >= self.epochs:
+            trainer.should_stop = True
+
+
+def test_cosine_schedule_anneals_to_zero_and_resumes_exactly(tmp_path):
+    """The cosine schedule ends at lr 0 after max_epochs, and its state survives a resume."""
+    straight_dir, split_dir = tmp_path / "a", tmp_path / "b"
+    module_a, train, val = _setup(schedule="cosine")
+    trainer = make_trainer(straight_dir, max_epochs=4, device="cpu", progress=False)
+    trainer.fit(module_a, train, val)
+    lrs = [g["lr"] for g in trainer.optimizers[0].param_groups]
+    assert lrs == pytest.approx([0.0], abs=1e-12)
+    # An interrupted 4-epoch run: stopped after epoch 2, so its schedule spans 4 epochs.
+    module_b, train, val = _setup(schedule="cosine")
+    stop = _StopAfter(2)
+    trainer = make_trainer(
+        split_dir, max_epochs=4, device="cpu", progress=False, extra_callbacks=[stop]
+    )
+    trainer.fit(module_b, train, val)
+    assert len(module_b.history) == 2
+    module_c, train, val = _setup(schedule="cosine")
+    fit(
+        module_c,
+        train,
+        val,
+        split_dir,
+        max_epochs=4,
+        device="cpu",
+        progress=False,
+        resume_from=split_dir / "checkpoints" / LAST_CHECKPOINT,
+    )
+    for a, c in zip(
+        module_a.model.state_dict().values(), module_c.model.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(c, a, rtol=0, atol=1e-6)
+
+
 def test_save_weights_round_trip_with_awkward_values(tmp_path):
     model = MLP(3, (4,), out_features=2)
     path = save_weights(
@@ -269,5 +315,7 @@ def test_bad_module_arguments():
         SupervisedModule(MLP(2), loss="l1")
     with pytest.raises(ValueError, match="adadelta"):
         SupervisedModule(MLP(2), optimizer="rmsprop")
+    with pytest.raises(ValueError, match="cosine"):
+        SupervisedModule(MLP(2), schedule="step")
     with pytest.raises(ValueError, match="lr=-1"):
         SupervisedModule(MLP(2), lr=-1)

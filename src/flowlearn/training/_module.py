@@ -33,6 +33,7 @@ LOSSES: dict[str, LossFunction] = {
     "cross_entropy": F.cross_entropy,
 }
 
+SCHEDULES = ("constant", "cosine")
 #: A good first learning rate for each optimizer (Adadelta adapts its own step: 1.0 is standard).
 DEFAULT_LR: dict[str, float] = {"adam": 1e-3, "sgd": 1e-2, "adadelta": 1.0}
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
@@ -89,6 +90,8 @@ class SupervisedModule(L.LightningModule):
         lr: learning rate; None takes ``DEFAULT_LR[optimizer]`` (1e-3 Adam, 1e-2 SGD, 1.0
             Adadelta).
         weight_decay: L2 penalty coefficient (>= 0; 0 is off, 1e-4 a mild start).
+        schedule: ``"constant"`` learning rate, or ``"cosine"``: annealed from ``lr`` to 0 over
+            the trainer's ``max_epochs`` (stepped once per epoch; a resumed run continues it).
         metrics: ``{name: fn(pred, target) -> scalar}`` evaluated (without gradients) on every
             batch of both splits and logged as ``train_<name>`` and ``val_<name>``; e.g.
             ``{"accuracy": ...}``. Names must not be ``loss``.
@@ -117,6 +120,7 @@ class SupervisedModule(L.LightningModule):
         optimizer: str = "adam",
         lr: float | None = None,
         weight_decay: float = 0.0,
+        schedule: str = "constant",
         metrics: Mapping[str, Metric] | None = None,
         config: Any = None,
         normalisation: Mapping[str, Any] | None = None,
@@ -140,6 +144,8 @@ class SupervisedModule(L.LightningModule):
             raise ValueError(f"learning rate lr={lr} must be finite and > 0 (try 1e-3 with adam)")
         if not (math.isfinite(weight_decay) and weight_decay >= 0):
             raise ValueError(f"weight_decay={weight_decay} must be finite and >= 0 (0 is off)")
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule {schedule!r} unknown; choose one of {', '.join(SCHEDULES)}")
         metrics = dict(metrics or {})
         for name, fn in metrics.items():
             if not isinstance(name, str) or not name.isidentifier() or name == "loss":
@@ -153,6 +159,7 @@ class SupervisedModule(L.LightningModule):
         self.optimizer_name = optimizer
         self.lr = lr
         self.weight_decay = float(weight_decay)
+        self.schedule = schedule
         self.metrics = metrics
         # Validated now, not at the first checkpoint after an hour of training.
         self.config = json_config(config)
@@ -173,6 +180,7 @@ class SupervisedModule(L.LightningModule):
                 "optimizer": optimizer,
                 "lr": lr,
                 "weight_decay": self.weight_decay,
+                "schedule": schedule,
                 "metrics": sorted(metrics),
             }
         )
@@ -180,10 +188,18 @@ class SupervisedModule(L.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return OPTIMIZERS[self.optimizer_name](
+    def configure_optimizers(self) -> Any:
+        optimizer = OPTIMIZERS[self.optimizer_name](
             self.model.parameters(), lr=self.lr, weight_decay=self.weight_decay
         )
+        if self.schedule == "constant":
+            return optimizer
+        epochs = max(1, int(self.trainer.max_epochs or 1))
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
+        }
 
     def _step(self, batch: Any, sums: _Sums) -> torch.Tensor:
         inputs, targets = batch
