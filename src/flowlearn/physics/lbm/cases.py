@@ -58,6 +58,17 @@ class Case:
             self.solver.force_on("obstacle"), u_lat, length_cells, self.solver.dim
         )
 
+    def fields(self) -> tuple[np.ndarray, np.ndarray]:
+        """Dimensionless 2-D state for learning: ``fields (3, ny, nx)`` = (u / U, v / U,
+        (p - p_outlet) / (rho U^2)) with U the mean inlet velocity (0 in solid cells), and the
+        solid ``mask (ny, nx)``."""
+        rho, u = self.solver.macroscopic()
+        u_ref = self.units.u_lattice
+        mask = np.isnan(rho)
+        out = np.stack([u[0] / u_ref, u[1] / u_ref, observables.pressure(rho) / u_ref**2])
+        out[:, mask] = 0.0
+        return out, mask
+
     def dataset(self):
         """The current state as an ``xarray.Dataset`` (see :func:`output.to_dataset`)."""
         return output.to_dataset(self.solver, self.units, name=self.name, attrs=self.attrs)
@@ -137,10 +148,71 @@ def channel_with_shape(
     units = LatticeUnits(re, cells_per_length, u_lattice, length=ref_length, velocity=u_mean)
     dx = units.dx
     nx, ny = round(length / dx), round(height / dx)
+    attrs = {
+        "case": "channel",
+        "shape": shape.name,
+        "re": re,
+        "u_max": u_max,
+        "channel_length": length,
+        "channel_height": height,
+        "ref_length": ref_length,
+        "interpolated_walls": interpolated,
+    }
+    return _channel(shape, units, (nx, ny), attrs, interpolated, collision, dtype, threads)
+
+
+def obstacle_channel(
+    shape: geometry.Shape,
+    grid: tuple[int, int],
+    *,
+    re: float,
+    ref_length: float | None = None,
+    u_lattice: float = 0.05,
+    interpolated: bool = True,
+    collision: Collision | None = None,
+    dtype: str = "float32",
+    threads: int | None = None,
+) -> Case:
+    """Channel of ``grid = (nx, ny)`` cells with ``shape`` given in cell units (the domain is
+    ``[0, nx] x [0, ny]``): the set-up of flowlearn's surrogate datasets, one per sample.
+
+    Parabolic inflow of mean ``u_lattice`` (cells/step), pressure outlet, no-slip walls.
+    ``re = u_mean L / nu`` with ``L = ref_length`` cells, by default the body's largest extent
+    (its bounding box's longer side: a cylinder's diameter, an airfoil's chord, a plate's
+    height when it stands across the flow).
+    """
+    lo, hi = shape.bounds
+    if ref_length is None:
+        ref_length = float(np.max(np.asarray(hi) - np.asarray(lo)))
+    units = LatticeUnits(re, ref_length, u_lattice, length=ref_length, velocity=u_lattice)
+    attrs = {
+        "case": "obstacle-channel",
+        "shape": shape.name,
+        "re": re,
+        "ref_length": ref_length,
+        "interpolated_walls": interpolated,
+    }
+    return _channel(shape, units, grid, attrs, interpolated, collision, dtype, threads)
+
+
+def _channel(
+    shape: geometry.Shape,
+    units: LatticeUnits,
+    grid: tuple[int, int],
+    attrs: dict[str, Any],
+    interpolated: bool,
+    collision: Collision | None,
+    dtype: str,
+    threads: int | None,
+) -> Case:
+    """Parabolic inlet (mean ``units.u_lattice``) west, pressure outlet east, no-slip walls
+    south and north, ``shape`` (physical units, spacing ``units.dx``) inside."""
+    dx = units.dx
+    nx, ny = (int(n) for n in grid)
     if nx < 8 or ny < 8:
-        raise ValueError(f"grid {nx} x {ny} is too small: raise cells_per_length")
+        raise ValueError(f"grid {nx} x {ny} is too small: use at least 8 x 8 cells")
     shape.check_inside((0.0, 0.0), (nx * dx, ny * dx), margin=dx)
-    u_peak = 1.5 * u_lattice
+    u_peak = 1.5 * units.u_lattice
     h = float(ny)
 
     def inlet(points: np.ndarray) -> np.ndarray:
@@ -167,18 +239,8 @@ def channel_with_shape(
     yc = (np.arange(ny) + 0.5)[:, None] * np.ones((1, nx))
     u0 = np.stack([4.0 * u_peak * yc * (h - yc) / h**2, np.zeros_like(yc)])
     solver.initialise(1.0, u0)
-    attrs = {
-        "case": "channel",
-        "shape": shape.name,
-        "re": re,
-        "u_max": u_max,
-        "channel_length": length,
-        "channel_height": height,
-        "ref_length": ref_length,
-        "interpolated_walls": interpolated,
-        **units.as_dict(),
-    }
-    return Case("channel", solver, units, ref_length, u_mean, shape, attrs)
+    attrs = {**attrs, **units.as_dict()}
+    return Case("channel", solver, units, units.length, units.velocity, shape, attrs)
 
 
 def schafer_turek(

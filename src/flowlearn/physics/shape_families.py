@@ -1,0 +1,303 @@
+"""Random obstacle families for flow-surrogate datasets (Guo, Li & Iorio, KDD 2016 style).
+
+Train on the primitive :data:`TRAIN_FAMILIES`, measure generalisation on the unseen
+:data:`HELDOUT_FAMILIES`. :func:`random_shape` draws one body placed in the channel
+``[0, nx] x [0, ny]`` (lattice cell units, x streamwise, cell centres at ``i + 0.5``).
+
+The constructors return :class:`~flowlearn.physics.geometry.Shape` objects whose SDF is exact
+for their polygon; :func:`ellipse` and :func:`fourier_blob` are inscribed polygons of the smooth
+curve (error of order ``r (pi / n)**2 / 2``). Bad parameters raise
+:class:`~flowlearn.physics.geometry.ShapeError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import operator
+from collections.abc import Sequence
+
+import numpy as np
+
+from flowlearn.physics import geometry
+from flowlearn.physics.geometry import Shape, ShapeError
+
+TRAIN_FAMILIES = ("circle", "ellipse", "rectangle", "triangle", "polygon", "blob")
+HELDOUT_FAMILIES = ("naca", "star", "pair")
+FAMILIES = TRAIN_FAMILIES + HELDOUT_FAMILIES
+
+EXTENT = (0.15, 0.30)  # body y-extent (the solver's Reynolds length), fraction of ny
+CENTRE_X = (0.20, 0.35)  # bounding-box centre x, fraction of nx
+CENTRE_Y = 0.08  # largest |bounding-box centre y - ny / 2|, fraction of ny
+MARGIN = 2.0  # cells kept free to every side of the domain
+WALL_GAP = 3.0  # cells kept free to the north / south walls (2 when ny < 16)
+WAKE = 0.30  # fraction of nx kept free behind the body (outlet side)
+MAX_DRAWS = 100
+_TWO_PI = 2.0 * math.pi
+
+
+def rotate(points: np.ndarray, angle_deg: float, about: Sequence[float] = (0.0, 0.0)):
+    """Points ``(N, 2)`` rotated counter-clockwise by ``angle_deg`` about ``about``."""
+    p = np.asarray(points, dtype=float)
+    c = np.asarray(about, dtype=float)
+    a = math.radians(angle_deg)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    return (p - c) @ rot.T + c
+
+
+def translate(shape: Shape, offset: Sequence[float]) -> Shape:
+    """``shape`` moved by ``offset`` (2,); same name, exact SDF if the original's is."""
+    off = np.asarray(offset, dtype=float)
+    inner = shape.sdf
+    lo, hi = shape.bounds
+
+    def sdf(p: np.ndarray) -> np.ndarray:
+        return inner(np.asarray(p, dtype=float) - off)
+
+    return Shape(shape.name, sdf, (np.asarray(lo) + off, np.asarray(hi) + off))
+
+
+def union(*shapes: Shape, name: str = "union") -> Shape:
+    """Union of ``shapes``: SDF = min of the SDFs (exact outside, and inside disjoint bodies);
+    bounds = union of the bounds."""
+    if not shapes:
+        raise ShapeError("union needs at least one shape, got none")
+    sdfs = [s.sdf for s in shapes]
+
+    def sdf(p: np.ndarray) -> np.ndarray:
+        return np.min([f(p) for f in sdfs], axis=0)
+
+    lo = np.min([s.bounds[0] for s in shapes], axis=0)
+    hi = np.max([s.bounds[1] for s in shapes], axis=0)
+    return Shape(name, sdf, (lo, hi))
+
+
+def _polar(theta: np.ndarray, r: np.ndarray) -> np.ndarray:
+    return np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1)
+
+
+def _ellipse_v(a: float, b: float, angle_deg: float, n: int) -> np.ndarray:
+    t = _TWO_PI * np.arange(n) / n
+    return rotate(np.stack([a * np.cos(t), b * np.sin(t)], axis=1), angle_deg)
+
+
+def _rect_v(w: float, h: float, angle_deg: float) -> np.ndarray:
+    return rotate(0.5 * np.array([[-w, -h], [w, -h], [w, h], [-w, h]]), angle_deg)
+
+
+def _star_v(r_outer: float, r_inner: float, points: int, angle_deg: float) -> np.ndarray:
+    t = math.radians(angle_deg) + math.pi / 2 + math.pi * np.arange(2 * points) / points
+    return _polar(t, np.where(np.arange(2 * points) % 2 == 0, r_outer, r_inner))
+
+
+def _blob_r(radius: float, coeffs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    t = _TWO_PI * np.arange(n) / n
+    k = np.arange(1, len(coeffs) + 1)[:, None]
+    r = radius * (1.0 + (coeffs[:, :1] * np.cos(k * t + coeffs[:, 1:])).sum(axis=0))
+    return t, r
+
+
+def ellipse(
+    center: Sequence[float], a: float, b: float, angle_deg: float = 0.0, n: int = 96
+) -> Shape:
+    """Ellipse of semi-axes ``a`` (x before rotation) and ``b``, turned ``angle_deg``
+    counter-clockwise: the inscribed ``n``-gon (vertices on both axes when ``n % 4 == 0``)."""
+    if not (a > 0 and b > 0):
+        raise ShapeError(f"ellipse semi-axes a = {a}, b = {b} must be positive")
+    if n < 8:
+        raise ShapeError(f"ellipse needs n >= 8 vertices, got {n}")
+    return geometry.polygon(np.asarray(center, float) + _ellipse_v(a, b, angle_deg, n), "ellipse")
+
+
+def rectangle(
+    center: Sequence[float], width: float, height: float, angle_deg: float = 0.0
+) -> Shape:
+    """Rectangle ``width`` (x before rotation) x ``height``, turned ``angle_deg``; exact SDF."""
+    if not (width > 0 and height > 0):
+        raise ShapeError(f"rectangle width {width} and height {height} must be positive")
+    return geometry.polygon(
+        np.asarray(center, float) + _rect_v(width, height, angle_deg), "rectangle"
+    )
+
+
+def triangle(
+    center: Sequence[float], radius: float, angles_deg: Sequence[float] = (90.0, 210.0, 330.0)
+) -> Shape:
+    """Triangle inscribed in the circle (``center``, ``radius``) with vertices at the polar
+    angles ``angles_deg`` (default: equilateral, apex up); exact SDF."""
+    if not radius > 0:
+        raise ShapeError(f"triangle radius {radius} must be positive")
+    t = np.radians(np.asarray(angles_deg, dtype=float))
+    if t.shape != (3,):
+        raise ShapeError(f"a triangle needs 3 vertex angles, got {t.size}")
+    return geometry.polygon(np.asarray(center, float) + _polar(t, np.full(3, radius)), "triangle")
+
+
+def regular_star(
+    center: Sequence[float],
+    r_outer: float,
+    r_inner: float,
+    points: int = 5,
+    angle_deg: float = 0.0,
+) -> Shape:
+    """Star with ``points`` tips at ``r_outer`` and notches at ``r_inner`` (first tip up at
+    ``angle_deg = 0``); exact SDF."""
+    if not 0 < r_inner < r_outer:
+        raise ShapeError(f"star radii need 0 < r_inner ({r_inner}) < r_outer ({r_outer})")
+    if points < 3:
+        raise ShapeError(f"a star needs at least 3 points, got {points}")
+    v = _star_v(r_outer, r_inner, int(points), angle_deg)
+    return geometry.polygon(np.asarray(center, float) + v, "star")
+
+
+def fourier_blob(center: Sequence[float], radius: float, coeffs: np.ndarray, n: int = 128) -> Shape:
+    """Star-shaped blob ``r(t) = radius (1 + sum_k a_k cos(k t + phi_k))``, ``k = 1..K``,
+    with ``coeffs`` ``(K, 2)`` rows ``(a_k, phi_k)``; the inscribed ``n``-gon. Raises
+    :class:`ShapeError` unless ``r > 0.3 radius`` everywhere (``sum |a_k| < 0.7`` is safe)."""
+    c = np.asarray(coeffs, dtype=float)
+    if c.ndim != 2 or c.shape[1] != 2:
+        raise ShapeError(f"blob coeffs must have shape (K, 2), got {c.shape}")
+    if not radius > 0:
+        raise ShapeError(f"blob radius {radius} must be positive")
+    if n < 16:
+        raise ShapeError(f"blob needs n >= 16 vertices, got {n}")
+    t, r = _blob_r(radius, c, n)
+    if r.min() <= 0.3 * radius:
+        raise ShapeError(
+            f"blob radius falls to {r.min() / radius:.3g} r0, not above 0.3 r0: "
+            "lower the amplitudes a_k"
+        )
+    return geometry.polygon(np.asarray(center, float) + _polar(t, r), "blob")
+
+
+def _fit(v: np.ndarray, h: float) -> np.ndarray:
+    """Vertices scaled to y-extent ``h`` with their bounding box centred on the origin."""
+    v = v * (h / np.ptp(v[:, 1]))
+    return v - 0.5 * (v.min(axis=0) + v.max(axis=0))
+
+
+def _body(family: str, rng: np.random.Generator, h: float) -> Shape:
+    """A random single body of ``family`` with y-extent ``h``, bounding box centred on 0."""
+    u = rng.uniform
+    if family == "circle":
+        return dataclasses.replace(geometry.circle((0.0, 0.0), h / 2), name="circle")
+    if family == "ellipse":
+        v = _ellipse_v(u(1.0, 2.5), 1.0, u(0.0, 180.0), 96)
+    elif family == "rectangle":
+        v = _rect_v(u(0.5, 2.0), 1.0, u(0.0, 180.0))
+    elif family == "triangle":  # arcs >= 72 deg between vertices: every angle >= 36 deg
+        t = u(0.0, _TWO_PI) + _TWO_PI * np.cumsum(0.2 + 0.4 * rng.dirichlet(np.ones(3)))
+        v = _polar(t, np.ones(3))
+    elif family == "polygon":  # jittered sorted angles, gaps < 180 deg: star-shaped, simple
+        k = int(rng.integers(5, 10))
+        t = u(0.0, _TWO_PI) + _TWO_PI * (np.arange(k) + u(-0.35, 0.35, k)) / k
+        v = _polar(t, u(0.55, 1.0, k))
+    elif family == "blob":  # sum of amplitudes <= 0.55 keeps r >= 0.45 r0
+        k = int(rng.integers(2, 6))
+        amp = u(0.0, 1.0, k) / np.arange(1, k + 1)
+        amp *= u(0.15, 0.55) / amp.sum()
+        v = _polar(*_blob_r(1.0, np.stack([amp, u(0.0, _TWO_PI, k)], axis=1), 128))
+    elif family == "star":
+        v = _star_v(1.0, u(0.4, 0.65), int(rng.integers(4, 8)), u(0.0, 360.0))
+    else:  # pragma: no cover - guarded by random_shape
+        raise ValueError(f"no single-body family {family!r}")
+    return geometry.polygon(_fit(v, h), family)
+
+
+def _naca(rng: np.random.Generator, ny: int) -> Shape:
+    """NACA mpxx (m 0-4, p 2-6, t 08-18), chord 0.3-0.5 ny, incidence +-15 deg, y-extent
+    capped at 0.3 ny (its lower end is the airfoil's own, often below 0.15 ny)."""
+    code = f"{rng.integers(0, 5)}{rng.integers(2, 7)}{rng.integers(8, 19):02d}"
+    chord, aoa = rng.uniform(0.3, 0.5) * ny, rng.uniform(-15.0, 15.0)
+    s = geometry.naca4(code, chord, aoa, n_points=80)
+    ext = s.bounds[1][1] - s.bounds[0][1]
+    if ext > EXTENT[1] * ny:
+        s = geometry.naca4(code, chord * EXTENT[1] * ny / ext, aoa, n_points=80)
+    s = translate(s, -0.5 * (s.bounds[0] + s.bounds[1]))
+    return dataclasses.replace(s, name="naca")
+
+
+def _pair(rng: np.random.Generator, h: float) -> list[Shape]:
+    """Two circle / ellipse / rectangle bodies, in tandem or side by side, >= 1 cell apart;
+    total y-extent ``h``."""
+    kinds = [("circle", "ellipse", "rectangle")[i] for i in rng.integers(0, 3, 2)]
+    if rng.random() < 0.5:  # tandem: one behind the other
+        h2 = h * rng.uniform(0.5, 0.9)
+        a, b = _body(kinds[0], rng, h), _body(kinds[1], rng, h2)
+        gap = max(1.0, h * rng.uniform(0.3, 1.0))
+        dy = rng.uniform(-1.0, 1.0) * (h - h2) / 2
+        return [
+            translate(a, (-gap / 2 - a.bounds[1][0], 0.0)),
+            translate(b, (gap / 2 - b.bounds[0][0], dy)),
+        ]
+    gap = max(1.0, h * rng.uniform(0.15, 0.3))  # side by side
+    h1 = (h - gap) * rng.uniform(0.4, 0.6)
+    a, b = _body(kinds[0], rng, h1), _body(kinds[1], rng, h - gap - h1)
+    dx = rng.uniform(-0.5, 0.5) * h
+    return [
+        translate(a, (0.0, -gap / 2 - a.bounds[1][1])),
+        translate(b, (dx, gap / 2 - b.bounds[0][1])),
+    ]
+
+
+def _covers_cell(shape: Shape, nx: int, ny: int) -> bool:
+    """Whether some cell centre of the ``nx`` x ``ny`` grid lies inside ``shape``."""
+    lo, hi = shape.bounds
+    x, y = np.arange(nx) + 0.5, np.arange(ny) + 0.5
+    x, y = x[(x >= lo[0]) & (x <= hi[0])], y[(y >= lo[1]) & (y <= hi[1])]
+    if not (x.size and y.size):
+        return False
+    xx, yy = np.meshgrid(x, y)
+    return bool((shape.sdf(np.stack([xx.ravel(), yy.ravel()], axis=1)) < 0).any())
+
+
+def _grid(grid: Sequence[int]) -> tuple[int, int]:
+    try:
+        nx, ny = (operator.index(g) for g in grid)
+    except (TypeError, ValueError):
+        raise ValueError(f"grid must be a pair of integers (nx, ny), got {grid!r}") from None
+    if nx < 16 or ny < 8:
+        raise ValueError(f"grid {nx} x {ny} is smaller than the minimum 16 x 8 cells")
+    return nx, ny
+
+
+def random_shape(family: str, rng: np.random.Generator, grid: tuple[int, int]) -> Shape:
+    """A random body of ``family`` placed in the ``grid = (nx, ny)`` channel; named ``family``.
+
+    y-extent uniform in ``EXTENT * ny`` (naca: chord 0.3-0.5 ny, y-extent <= 0.3 ny); bounding-box
+    centre x uniform in ``CENTRE_X * nx`` and y within ``CENTRE_Y * ny`` of mid-channel, shifted
+    just enough to keep ``MARGIN`` cells to the inlet, ``WALL_GAP`` to the walls and ``WAKE * nx``
+    behind it. Every body (both of a pair) covers at least one cell centre; draws that cannot
+    meet this are redrawn. Deterministic for a given ``rng`` state.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"unknown shape family {family!r}: choose one of {', '.join(FAMILIES)}")
+    nx, ny = _grid(grid)
+    rng = np.random.default_rng(rng)
+    wall = WALL_GAP if ny >= 16 else MARGIN
+    eps = 1e-6  # keeps float round-off from crossing the margins
+    lo_dom = np.array([MARGIN, wall]) + eps
+    hi_dom = np.array([nx - max(MARGIN, WAKE * nx), ny - wall]) - eps
+    for _ in range(MAX_DRAWS):
+        h = rng.uniform(*EXTENT) * ny
+        if family == "naca":
+            parts = [_naca(rng, ny)]
+        elif family == "pair":
+            parts = _pair(rng, h)
+        else:
+            parts = [_body(family, rng, h)]
+        lo = np.min([p.bounds[0] for p in parts], axis=0)
+        hi = np.max([p.bounds[1] for p in parts], axis=0)
+        centre = np.array(
+            [rng.uniform(*CENTRE_X) * nx, ny / 2 + rng.uniform(-CENTRE_Y, CENTRE_Y) * ny]
+        )
+        off = np.minimum(np.maximum(centre - 0.5 * (lo + hi), lo_dom - lo), hi_dom - hi)
+        if np.any(lo + off < lo_dom - eps):  # does not fit
+            continue
+        parts = [translate(p, off) for p in parts]
+        if all(_covers_cell(p, nx, ny) for p in parts):
+            return parts[0] if len(parts) == 1 else union(*parts, name=family)
+    raise ValueError(
+        f"could not place a {family!r} body in a {nx} x {ny} grid in {MAX_DRAWS} draws: "
+        "use a larger grid"
+    )
