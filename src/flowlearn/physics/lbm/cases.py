@@ -393,23 +393,29 @@ def taylor_green(
 def sphere_channel(
     re: float = 20.0,
     *,
-    diameter_cells: int = 10,
+    diameter_cells: int = 8,
     u_lattice: float = 0.05,
-    length: float = 6.0,
-    width: float = 3.0,
+    length: float = 12.0,
+    width: float = 6.0,
+    upstream: float = 4.0,
+    periodic_sides: bool = True,
     collision: Collision | None = None,
     dtype: str = "float32",
     threads: int | None = None,
 ) -> Case:
-    """Sphere of diameter 1 in a ``length`` x ``width`` x ``width`` duct (diameters), uniform
-    inflow, pressure outlet, free-stream-like no-slip side walls far away; D3Q19.
+    """Sphere of diameter 1, ``upstream`` diameters behind a uniform inflow, in a ``length`` x
+    ``width`` x ``width`` box (diameters) with a pressure outlet; D3Q19.
 
-    Re = U D / nu. A small grid (10 cells per diameter: 60 x 30 x 30) runs in a minute.
+    periodic_sides: periodic side boundaries (an array of spheres ``width`` apart, the closest
+    to free stream a box allows) or no-slip duct walls. Re = U D / nu. At Re 20 the defaults
+    (8 cells per diameter, 96 x 48 x 48 cells) give Cd 2.85, within 10 % of the
+    Schiller–Naumann correlation 2.61 (itself +-5 %); a velocity inlet 1.5 diameters upstream
+    in a 3-diameter duct raises it to 3.3 (confinement), no-slip duct walls to 6.
     """
     units = LatticeUnits(re, diameter_cells, u_lattice)
     dx = units.dx
     nx, ny, nz = round(length / dx), round(width / dx), round(width / dx)
-    body = geometry.sphere((1.5, width / 2, width / 2), 0.5)
+    body = geometry.sphere((upstream, width / 2, width / 2), 0.5)
     body.check_inside((0, 0, 0), (nx * dx, ny * dx, nz * dx), margin=dx)
     solver = make_solver(
         (nx, ny, nz),
@@ -420,6 +426,7 @@ def sphere_channel(
             PressureOutlet("east"),
             Obstacle(_lattice_sdf(body, dx)),
         ],
+        periodic=(False, periodic_sides, periodic_sides),
         dtype=dtype,
         threads=threads,
     )
