@@ -15,6 +15,7 @@ from rich.table import Table
 
 from flowlearn import __version__
 from flowlearn.cli._lbm import bench_app, simulate_app
+from flowlearn.cli._surrogate import add_surrogate_commands
 
 app = typer.Typer(
     name="flowlearn",
@@ -33,6 +34,7 @@ DEFAULT_OUT = Path("runs")
 
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(bench_app, name="bench")
+add_surrogate_commands(app)  # dataset, predict, export (and bench surrogate)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -1,0 +1,1062 @@
+"""``flowlearn dataset ...``, ``flowlearn predict``, ``flowlearn export`` and
+``flowlearn bench surrogate``: the flow-surrogate track from the command line.
+
+``dataset_app`` makes, inspects and exports the LBM datasets of
+:mod:`flowlearn.data.flow_dataset`; ``predict`` runs a trained surrogate (the U-Net ensemble
+of a ``flowlearn run flow-surrogate`` run directory) on a body drawn by the user, optionally
+beside the solver; ``export`` writes one member as ONNX with its normalisation in JSON;
+``bench surrogate`` times the surrogate against the solver. :func:`add_surrogate_commands`
+mounts them on the main app; importing this module registers ``surrogate`` on ``bench_app``.
+Heavy imports (torch, xarray, matplotlib, the solver) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import math
+import os
+import re as regex
+import time
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flowlearn.cli._lbm import bench_app
+
+if TYPE_CHECKING:
+    from flowlearn.physics.geometry import Shape
+
+console = Console()
+err_console = Console(stderr=True)
+
+dataset_app = typer.Typer(
+    name="dataset",
+    help="Make, inspect and export flow datasets: steady LBM flows around random shapes.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    epilog="Example: flowlearn dataset generate flows --n 200 --grid 64x32 --re 10:40",
+)
+
+#: Shown in the help of commands that read a trained surrogate.
+RUN_DIR_HELP = (
+    "Run directory of `flowlearn run flow-surrogate` (its U-Net members: "
+    "models/unet-K/checkpoints/best.safetensors)."
+)
+PREDICT_EPILOG = "Example: flowlearn predict RUN_DIR --shape body.csv --re 30 --compare"
+EXPORT_EPILOG = "Example: flowlearn export RUN_DIR --onnx --out model.onnx"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(
+        f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+    )
+    return typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    err_console.print(
+        f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+    )
+
+
+def _note(message: str) -> None:
+    console.print(escape(message), highlight=False, soft_wrap=True)
+
+
+def _paragraphs(func):
+    """Join the lines of each docstring paragraph: Typer's rich help keeps single newlines."""
+    doc = inspect.cleandoc(func.__doc__ or "")
+    func.__doc__ = "\n\n".join(" ".join(par.split()) for par in doc.split("\n\n"))
+    return func
+
+
+# ------------------------------------------------------------------------------ parsing
+def parse_grid(text: str) -> tuple[int, int]:
+    """``"256x128"`` -> ``(256, 128)`` (cells along x, then y); exit 2 on anything else."""
+    m = regex.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
+    if not m:
+        raise _fail(
+            f"grid {text!r} is not NXxNY (cells along x, then along y), e.g. 256x128 or 64x32"
+        )
+    nx, ny = int(m.group(1)), int(m.group(2))
+    if nx < 1 or ny < 1:
+        raise _fail(f"grid {text!r}: both sizes must be positive")
+    return nx, ny
+
+
+def parse_re_range(text: str) -> tuple[float, float]:
+    """``"10:40"`` -> ``(10.0, 40.0)``; one number gives a single Reynolds number."""
+    parts = (text or "").split(":")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2 or not all(math.isfinite(v) for v in values):
+        raise _fail(f"Reynolds range {text!r} is not LO:HI (two numbers), e.g. 10:40")
+    lo, hi = values
+    if not 0 < lo <= hi:
+        raise _fail(f"Reynolds range {text!r} must satisfy 0 < LO <= HI")
+    return lo, hi
+
+
+def parse_families(text: str) -> tuple[str, ...]:
+    """Comma-separated family names; ``train`` and ``heldout`` stand for those groups."""
+    from flowlearn.physics.shape_families import FAMILIES, HELDOUT_FAMILIES, TRAIN_FAMILIES
+
+    out: list[str] = []
+    for name in (p.strip() for p in (text or "").split(",")):
+        if not name:
+            continue
+        group = {"train": TRAIN_FAMILIES, "heldout": HELDOUT_FAMILIES}.get(name, (name,))
+        out += [f for f in group if f not in out]
+    unknown = [f for f in out if f not in FAMILIES]
+    if unknown:
+        raise _fail(
+            f"unknown shape famil{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
+            f"valid: {', '.join(FAMILIES)} (or train = {','.join(TRAIN_FAMILIES)}, "
+            f"heldout = {','.join(HELDOUT_FAMILIES)})"
+        )
+    if not out:
+        raise _fail(f"no shape family given; valid: {', '.join(FAMILIES)}")
+    return tuple(out)
+
+
+def dataset_path(name: str) -> Path:
+    """A path if ``name`` ends in ``.zarr`` or holds a ``/``; else the cache's
+    ``datasets/NAME.zarr``."""
+    from flowlearn.data.mnist import cache_dir
+
+    if name.endswith(".zarr") or "/" in name or os.sep in name:
+        return Path(name).expanduser()
+    return cache_dir() / "datasets" / f"{name}.zarr"
+
+
+Name = Annotated[
+    str,
+    typer.Argument(
+        help="Dataset name (stored as <cache>/datasets/NAME.zarr, cache = $XDG_CACHE_HOME/"
+        "flowlearn or ~/.cache/flowlearn) or a path ending in .zarr or holding a '/'."
+    ),
+]
+
+
+# ------------------------------------------------------------------------------ figures
+def _panels_png(
+    path: Path,
+    rows: list[list[tuple[str, np.ndarray, str]]],
+    mask: np.ndarray,
+    title: str,
+) -> Path:
+    """One PNG of field panels ``(label, array (ny, nx), kind)`` (kind: "seq", "div" or
+    "sdf"), the body in grey, row by row."""
+    from matplotlib.figure import Figure
+
+    ny, nx = mask.shape
+    ncol = max(len(r) for r in rows)
+    fig = Figure(
+        figsize=(4.0 * ncol, (4.0 * ny / nx + 0.7) * len(rows) + 0.5), layout="constrained"
+    )
+    axes = fig.subplots(len(rows), ncol, squeeze=False)
+    body = np.ma.masked_where(~mask, np.ones_like(mask, dtype=float))
+    for r, row in enumerate(rows):
+        for c in range(ncol):
+            ax = axes[r][c]
+            if c >= len(row):
+                ax.set_axis_off()
+                continue
+            label, data, kind = row[c]
+            data = np.asarray(data, dtype=float)
+            shown = data if kind == "sdf" else np.ma.masked_where(mask | ~np.isfinite(data), data)
+            opts: dict[str, Any] = {"cmap": "viridis"}
+            if kind in ("div", "sdf"):
+                lim = float(np.nanmax(np.abs(shown))) if np.ma.count(shown) else 1.0
+                opts = {"cmap": "RdBu_r", "vmin": -(lim or 1.0), "vmax": lim or 1.0}
+            elif kind == "spread":
+                opts = {"cmap": "magma"}
+            im = ax.imshow(shown, origin="lower", extent=(0, nx, 0, ny), **opts)
+            if kind == "sdf":
+                ax.contour(np.arange(nx) + 0.5, np.arange(ny) + 0.5, data, [0.0], colors="k")
+            else:
+                ax.imshow(body, origin="lower", extent=(0, nx, 0, ny), cmap="Greys", vmin=0,
+                          vmax=2)  # fmt: skip
+            fig.colorbar(im, ax=ax, shrink=0.8)
+            ax.set_title(label, fontsize=10)
+            ax.set_xlabel("x (cells)")
+            ax.set_ylabel("y (cells)")
+    fig.suptitle(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+# ------------------------------------------------------------------------------ dataset
+@dataset_app.command(
+    "generate",
+    epilog="Example: flowlearn dataset generate flows --n 2000 --grid 256x128 --re 10:40",
+)
+@_paragraphs
+def dataset_generate(
+    name: Name,
+    n: Annotated[int, typer.Option(help="Number of samples.", min=1)] = 2000,
+    grid: Annotated[str, typer.Option(help="Cells NXxNY (x streamwise).")] = "256x128",
+    re: Annotated[
+        str, typer.Option("--re", help="Reynolds range LO:HI, drawn uniformly per sample.")
+    ] = "10:40",
+    families: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated shape families, cycled; 'train' = circle,ellipse,rectangle,"
+            "triangle,polygon,blob, 'heldout' = naca,star,pair."
+        ),
+    ] = "train",
+    seed: Annotated[int, typer.Option(help="Seed: sample i uses [seed, i].", min=0)] = 0,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Local worker processes (default: all cores; 1 runs here, no Dask).", min=1
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786) to run on instead."),
+    ] = None,
+) -> None:
+    """Run the LBM to steady state around N random bodies and store the flows as Zarr.
+
+    Resumable: run the same command again after an interruption and only the missing samples
+    are computed. Unsteady, diverged or invalid samples are counted, never stored as data.
+    """
+    from flowlearn.data import flow_dataset as fd
+
+    spec_grid = parse_grid(grid)
+    re_range = parse_re_range(re)
+    fams = parse_families(families)
+    try:
+        spec = fd.FlowDatasetSpec(grid=spec_grid, n=n, re=re_range, families=fams, seed=seed)
+    except fd.DatasetError as exc:
+        raise _fail(str(exc)) from None
+    path = dataset_path(name)
+    if workers is None:
+        workers = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} local worker(s)"
+    _note(
+        f"dataset {path}: {n} samples on {spec_grid[0]}x{spec_grid[1]} cells, Re "
+        f"{re_range[0]:g}-{re_range[1]:g}, families {', '.join(fams)}; {where}"
+    )
+    tally = {"ok": 0, "rejected": 0}
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[ok]} ok[/] [yellow]{task.fields[rejected]} rejected[/]"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("samples", total=None, ok=0, rejected=0)
+
+        def progress(sample, done: int, total: int) -> None:
+            tally["ok" if sample.status == fd.OK else "rejected"] += 1
+            bar.update(task, completed=done, total=total, **tally)
+
+        try:
+            with warnings.catch_warnings():
+                # the solver's NaN checks on a diverging sample; it is counted as diverged
+                warnings.simplefilter("ignore", RuntimeWarning)
+                report = fd.generate(
+                    spec, path, workers=workers, scheduler=scheduler, progress=progress
+                )
+        except KeyboardInterrupt:
+            bar.stop()
+            stored = int((fd.status(path) != fd.PENDING).sum()) if path.exists() else 0
+            err_console.print(
+                f"interrupted: {stored} samples stored; run the same command to resume",
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
+        except fd.DatasetError as exc:
+            raise _fail(str(exc)) from None
+        except OSError as exc:
+            raise _fail(f"cannot run the generation ({where}): {exc}") from None
+    if report.computed == 0:
+        _note(f"nothing to compute: all {spec.n} samples were already done")
+    else:
+        _note(
+            f"computed {report.computed} samples in {report.wall_time_s:.1f} s "
+            f"({report.skipped} were already done)"
+        )
+    table = Table(title="samples by status")
+    table.add_column("status")
+    table.add_column("count", justify="right")
+    for status_name, count in report.counts.items():
+        table.add_row(status_name, str(count))
+    console.print(table)
+    _note(f"path: {Path(report.path).resolve()}")
+    if report.reasons:
+        shown = 5
+        _note(
+            f"rejected samples (first {min(shown, len(report.reasons))} of {len(report.reasons)}):"
+        )
+        for reason in report.reasons[:shown]:
+            _note(f"  {reason}")
+
+
+def _load_summary(name: str) -> tuple[Path, dict[str, Any]]:
+    from flowlearn.data import flow_dataset as fd
+
+    path = dataset_path(name)
+    try:
+        return path, fd.summary(path)
+    except fd.DatasetError as exc:
+        raise _fail(str(exc)) from None
+
+
+@dataset_app.command("info", epilog="Example: flowlearn dataset info flows")
+@_paragraphs
+def dataset_info(name: Name) -> None:
+    """Summary of a dataset: grid, samples by status and family, Reynolds range, LBM cost."""
+    _, s = _load_summary(name)
+    table = Table(title=f"dataset {s['path']}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    table.add_row("grid", f"{s['grid'][0]}x{s['grid'][1]} cells")
+    table.add_row("samples", str(s["samples"]))
+    table.add_row("status", ", ".join(f"{k} {v}" for k, v in s["status"].items()))
+    table.add_row("families (ok)", ", ".join(f"{k} {v}" for k, v in s["families"].items()))
+    table.add_row("Reynolds", f"{s['re_range'][0]:g} - {s['re_range'][1]:g}")
+    lbm = s["lbm_seconds_per_sample"]
+    table.add_row("LBM s/sample", "-" if not math.isfinite(lbm) else f"{lbm:.3g}")
+    table.add_row("fingerprint", s["fingerprint"][:16])
+    console.print(table)
+
+
+def _one_sample(name: str, sample: int | None):
+    """The stored sample ``sample`` (its index in the dataset; default: the first stored)."""
+    from flowlearn.data import flow_dataset as fd
+
+    path = dataset_path(name)
+    try:
+        ds = fd.load(path)
+    except fd.DatasetError as exc:
+        raise _fail(str(exc)) from None
+    stored = [int(i) for i in ds["sample"].values]
+    if not stored:
+        raise _fail(f"{path} holds no stored sample yet: run `flowlearn dataset generate`")
+    if sample is None:
+        sample = stored[0]
+    if sample not in stored:
+        codes = fd.status(path)
+        if not 0 <= sample < len(codes):
+            raise _fail(f"sample {sample} out of range: {path} has samples 0..{len(codes) - 1}")
+        first = ", ".join(map(str, stored[:10])) + (", ..." if len(stored) > 10 else "")
+        raise _fail(
+            f"sample {sample} is not stored (status {fd.STATUS_NAMES[int(codes[sample])]}); "
+            f"stored samples: {first}"
+        )
+    return ds.sel(sample=sample).load(), sample
+
+
+@dataset_app.command("show", epilog="Example: flowlearn dataset show flows --sample 3 --out s3.png")
+@_paragraphs
+def dataset_show(
+    name: Name,
+    sample: Annotated[
+        int | None, typer.Option(help="Sample index (default: the first stored one).", min=0)
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="PNG to write (default sample-K.png).")] = None,
+) -> None:
+    """Draw one sample: its SDF and the u, v, p fields (PNG)."""
+    one, k = _one_sample(name, sample)
+    mask = one["mask"].values.astype(bool)
+    title = (
+        f"sample {k}: {one['family_name'].item()}, Re {float(one['re']):.1f}, "
+        f"Cd {float(one['cd']):.3f}, Cl {float(one['cl']):.3f}"
+    )
+    path = _panels_png(
+        out or Path(f"sample-{k}.png"),
+        [
+            [("SDF (cells)", one["sdf"].values, "sdf"), ("u / U", one["u"].values, "seq")],
+            [("v / U", one["v"].values, "div"), ("p / rho U^2", one["p"].values, "div")],
+        ],
+        mask,
+        title,
+    )
+    _note(f"wrote {path}")
+
+
+def _netcdf_ready(ds):
+    """A copy netCDF accepts: no Zarr encodings, bools in attrs as ints."""
+    ds = ds.copy()
+    for var in ds.variables.values():
+        var.encoding = {}
+        var.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in var.attrs.items()}
+    ds.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in ds.attrs.items()}
+    return ds
+
+
+@dataset_app.command(
+    "export", epilog="Example: flowlearn dataset export flows --netcdf flows.nc --vtk flows-vtk/"
+)
+@_paragraphs
+def dataset_export(
+    name: Name,
+    netcdf: Annotated[
+        Path | None, typer.Option(help="Write the stored samples to this .nc.")
+    ] = None,
+    vtk: Annotated[
+        Path | None, typer.Option(help="Write one .vti per sample into this folder (ParaView).")
+    ] = None,
+    sample: Annotated[
+        int | None, typer.Option(help="Export only this sample (default: all stored).", min=0)
+    ] = None,
+) -> None:
+    """Export the stored samples to netCDF and / or VTK image files."""
+    from flowlearn.data import flow_dataset as fd
+    from flowlearn.physics.lbm.output import write_vti
+
+    if netcdf is None and vtk is None:
+        raise _fail("give --netcdf FILE.nc and/or --vtk FOLDER")
+    if sample is not None:
+        one, _ = _one_sample(name, sample)
+        ds = one.expand_dims("sample")
+    else:
+        try:
+            ds = fd.load(dataset_path(name))
+        except fd.DatasetError as exc:
+            raise _fail(str(exc)) from None
+        if ds.sizes["sample"] == 0:
+            raise _fail(f"{dataset_path(name)} holds no stored sample yet")
+    if netcdf is not None:
+        netcdf.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _netcdf_ready(ds.load()).to_netcdf(netcdf)
+        except (OSError, ValueError, TypeError) as exc:
+            raise _fail(f"cannot write {netcdf}: {exc}") from None
+        _note(f"wrote {netcdf} ({ds.sizes['sample']} samples)")
+    if vtk is not None:
+        vtk.mkdir(parents=True, exist_ok=True)
+        indices = [int(i) for i in ds["sample"].values]
+        with Progress(
+            TextColumn("[bold]vti"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar:
+            task = bar.add_task("vti", total=len(indices))
+            for k in indices:
+                write_vti(ds.sel(sample=k).load(), vtk / f"sample-{k:05d}.vti")
+                bar.advance(task)
+        _note(f"wrote {len(indices)} .vti files into {vtk}")
+
+
+# ------------------------------------------------------------------------------ surrogate
+def _load_surrogate(run_dir: Path, only_member: int | None = None):
+    from flowlearn.training import CheckpointError
+    from flowlearn.training.surrogate import FlowSurrogate, member_checkpoints
+
+    if not run_dir.is_dir():
+        raise _fail(f"run directory {run_dir} does not exist")
+    try:
+        paths = member_checkpoints(run_dir, "unet")
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    if only_member is not None:
+        if not 0 <= only_member < len(paths):
+            raise _fail(
+                f"--member {only_member} out of range: {run_dir} has {len(paths)} U-Net "
+                f"member(s), 0..{len(paths) - 1}"
+            )
+        paths = [paths[only_member]]
+    try:
+        return FlowSurrogate.load(paths), paths
+    except (CheckpointError, FileNotFoundError) as exc:
+        raise _fail(f"cannot load the surrogate: {exc}") from None
+
+
+def _cell_shape(shape: Shape, scale: float) -> Shape:
+    """``shape`` scaled by ``scale`` (channel heights -> cells); its SDF stays exact."""
+    from flowlearn.physics.geometry import Shape
+
+    inner = shape.sdf
+    lo, hi = shape.bounds
+
+    def sdf(points: np.ndarray) -> np.ndarray:
+        return inner(np.asarray(points, dtype=float) / scale) * scale
+
+    return Shape(shape.name, sdf, (np.asarray(lo) * scale, np.asarray(hi) * scale))
+
+
+def _mask_shape(mask: np.ndarray, sdf_grid: np.ndarray, name: str) -> Shape:
+    """A body in cells from a solid mask: nearest-cell SDF, bounds of the solid cells."""
+    from flowlearn.physics.geometry import Shape
+
+    ny, nx = mask.shape
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    lo = np.array([cols.min(), rows.min()], dtype=float)
+    hi = np.array([cols.max() + 1, rows.max() + 1], dtype=float)
+
+    def sdf(points: np.ndarray) -> np.ndarray:
+        i = np.clip(np.floor(points[:, 0]).astype(int), 0, nx - 1)
+        j = np.clip(np.floor(points[:, 1]).astype(int), 0, ny - 1)
+        return sdf_grid[j, i]
+
+    return Shape(name, sdf, (lo, hi))
+
+
+def body_on_grid(path: Path, grid: tuple[int, int]) -> tuple[Shape, np.ndarray, np.ndarray]:
+    """The body of a ``.csv`` polygon (channel-height units) or a ``.png`` mask (``ny x nx``
+    pixels) on the ``grid = (nx, ny)`` channel: ``(shape in cells, sdf (ny, nx), mask)``."""
+    from flowlearn.physics import geometry
+
+    nx, ny = grid
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise _fail(f"shape file {path} does not exist")
+    try:
+        if suffix == ".csv":
+            shape = _cell_shape(geometry.read_polygon_csv(path), float(ny))
+            try:
+                shape.check_inside((0.0, 0.0), (float(nx), float(ny)), margin=1.0)
+            except geometry.ShapeError as exc:
+                raise geometry.ShapeError(
+                    f"{exc} (in cells: the CSV's channel-height units times ny = {ny}; the "
+                    f"channel is [0, {nx / ny:g}] x [0, 1] in those units)"
+                ) from None
+            sdf = shape.sample(nx, ny, 1.0).astype(np.float32)
+            mask = sdf < 0
+            if not mask.any():
+                raise geometry.ShapeError(
+                    f"the body of {path} covers no cell centre of the {nx}x{ny} grid: it is "
+                    "smaller than a cell; draw it larger"
+                )
+        elif suffix == ".png":
+            mask = geometry.read_mask_png(path)
+            if mask.shape != (ny, nx):
+                raise geometry.ShapeError(
+                    f"mask {path} is {mask.shape[1]}x{mask.shape[0]} pixels but the surrogate's "
+                    f"grid is {nx}x{ny} cells: draw the mask at {nx}x{ny} (one pixel per cell)"
+                )
+            sdf = geometry.mask_to_sdf(mask, 1.0).astype(np.float32)
+            shape = _mask_shape(mask, sdf, path.stem)
+            shape.check_inside((0.0, 0.0), (float(nx), float(ny)), margin=1.0)
+        else:
+            raise _fail(f"shape file {path} has suffix {suffix!r}: expected .csv or .png")
+    except geometry.ShapeError as exc:
+        raise _fail(str(exc)) from None
+    return shape, sdf, mask
+
+
+def _prediction_dataset(fields, spread, sdf, mask, attrs: dict[str, Any]):
+    import xarray as xr
+
+    ny, nx = mask.shape
+    dims = ("y", "x")
+    data = {
+        "u": (dims, fields[0], {"units": "U", "long_name": "streamwise velocity / U"}),
+        "v": (dims, fields[1], {"units": "U", "long_name": "cross-stream velocity / U"}),
+        "p": (dims, fields[2], {"units": "rho U^2", "long_name": "(p - p_outlet) / rho U^2"}),
+        "speed": (dims, np.hypot(fields[0], fields[1]), {"units": "U"}),
+        "spread_u": (dims, spread[0], {"long_name": "ensemble std of u / U"}),
+        "spread_v": (dims, spread[1], {"long_name": "ensemble std of v / U"}),
+        "spread_p": (dims, spread[2], {"long_name": "ensemble std of p / rho U^2"}),
+        "mask": (dims, mask.astype(np.int8), {"long_name": "solid (1) or fluid (0)"}),
+        "sdf": (dims, sdf, {"units": "cells", "long_name": "signed distance, < 0 in solid"}),
+    }
+    coords = {
+        "x": ("x", np.arange(nx) + 0.5, {"units": "cells"}),
+        "y": ("y", np.arange(ny) + 0.5, {"units": "cells"}),
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+#: Variables :func:`flowlearn.physics.lbm.output.write_vti` writes itself.
+_VTI_NATIVE = {"u", "v", "w", "p", "rho", "vorticity", "mask", "sdf"}
+
+
+def write_prediction_vti(ds, path: Path) -> Path:
+    """``output.write_vti`` (velocity, p, mask, sdf) plus every other ``(y, x)`` variable of
+    ``ds`` (speed, spreads, LBM fields) as extra point-data arrays of the same file."""
+    from flowlearn.physics.lbm.output import write_vti
+
+    write_vti(ds, path)
+    extra = [n for n in ds.data_vars if n not in _VTI_NATIVE and ds[n].dims == ("y", "x")]
+    if extra:
+        arrays = []
+        for name in extra:
+            values = np.nan_to_num(np.asarray(ds[name].values, dtype=np.float32)).ravel()
+            text = " ".join(f"{x:.7g}" for x in values)
+            arrays.append(
+                f'<DataArray type="Float32" Name="{name}" NumberOfComponents="1" '
+                f'format="ascii">{text}</DataArray>'
+            )
+        body = path.read_text(encoding="utf-8")
+        path.write_text(body.replace("</PointData>", "\n".join([*arrays, "</PointData>"]), 1))
+    return path
+
+
+def _run_lbm(shape: Shape, grid: tuple[int, int], re: float):
+    """The solver on ``shape`` to steady state with a progress bar, as a dataset sample is
+    made; returns ``(fields, mask, report, setup seconds)``."""
+    from flowlearn.data.flow_dataset import FlowDatasetSpec
+    from flowlearn.physics.geometry import ShapeError
+    from flowlearn.physics.lbm import DivergenceError, StabilityWarning, cases
+
+    spec = FlowDatasetSpec(grid=grid, n=1, re=(re, re))
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StabilityWarning)
+        try:
+            case = cases.obstacle_channel(
+                shape, grid, re=re, u_lattice=spec.u_lattice, dtype=spec.dtype
+            )
+        except (ShapeError, ValueError) as exc:
+            raise _fail(f"the solver cannot set up this body: {exc}") from None
+    for w in caught:
+        _warn(str(w.message))
+    setup = time.perf_counter() - start
+    check = max(100, grid[0])
+    with Progress(
+        TextColumn("[bold]LBM"),
+        BarColumn(),
+        TextColumn("{task.completed:>7.0f}/{task.total:.0f} steps"),
+        TextColumn("residual {task.fields[residual]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("LBM", total=spec.max_steps, residual="-")
+
+        def update(solver, residual: float) -> None:
+            bar.update(task, completed=solver.time, residual=f"{residual:.2e}")
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                report = case.solver.run(
+                    spec.max_steps,
+                    check_every=check,
+                    steady_tol=spec.steady_tol,
+                    min_steps=2 * check,
+                    callback=update,
+                )
+        except DivergenceError as exc:
+            raise _fail(f"the LBM diverged, nothing to compare with: {exc}", code=1) from None
+    fields, mask = case.fields()
+    return fields.astype(np.float32), mask, report, setup
+
+
+@_paragraphs
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help=RUN_DIR_HELP)],
+    shape: Annotated[
+        Path,
+        typer.Option(
+            help="The body: a .csv polygon of x,y rows (closed: the last row repeats the first) "
+            "in units of the channel HEIGHT, the channel being [0, nx/ny] x [0, 1] (flow along "
+            "+x); or a .png mask of exactly nx x ny pixels, dark = solid, top row = top wall."
+        ),
+    ],
+    re: Annotated[
+        float,
+        typer.Option(
+            "--re",
+            help="Reynolds number U L / nu, L = the body's "
+            "largest bounding-box extent (as in training).",
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder for prediction.nc, prediction.vti and prediction.png.")
+    ] = Path("prediction"),
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare", help="Also run the LBM to steady state and report the surrogate's error."
+        ),
+    ] = False,
+) -> None:
+    """Predict the steady flow around your body with a trained surrogate ensemble.
+
+    Writes the ensemble mean (u, v, p, speed), its spread (std over members), the mask and
+    the SDF to OUT/prediction.nc (xarray), OUT/prediction.vti (ParaView) and a figure
+    OUT/prediction.png. Fields are dimensionless: u / U, v / U, (p - p_outlet) / (rho U^2).
+    """
+    import torch
+
+    from flowlearn.training.surrogate import ReynoldsRangeWarning
+
+    if not (math.isfinite(re) and re > 0):
+        raise _fail(f"Reynolds number {re:g} must be positive")
+    surrogate, paths = _load_surrogate(run_dir)
+    nx, ny = surrogate.grid
+    body, sdf, mask = body_on_grid(shape, (nx, ny))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ReynoldsRangeWarning)
+        pred = surrogate.predict(sdf, mask, re)
+    for w in caught:
+        if issubclass(w.category, ReynoldsRangeWarning):
+            _warn(str(w.message))
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReynoldsRangeWarning)
+        start = time.perf_counter()
+        surrogate.predict(sdf, mask, re)
+        sur_seconds = time.perf_counter() - start
+    fields, spread = pred.fields[0], pred.spread[0]
+    fields = np.where(mask, 0.0, fields).astype(np.float32)
+    lo, hi = (float(r) for r in surrogate.normaliser.re_range)
+    attrs: dict[str, Any] = {
+        "title": "flowlearn surrogate prediction",
+        "re": float(re),
+        "run_dir": str(run_dir),
+        "members": len(paths),
+        "checkpoints": ", ".join(str(p) for p in paths),
+        "grid": [int(nx), int(ny)],
+        "re_range": [lo, hi],
+        "shape_file": str(shape),
+        "ref_length": float(np.max(np.asarray(body.bounds[1]) - np.asarray(body.bounds[0]))),
+        "surrogate_seconds": sur_seconds,
+    }
+    ds = _prediction_dataset(fields, spread.astype(np.float32), sdf, mask, attrs)
+    rows = [
+        [
+            ("u / U", fields[0], "seq"),
+            ("v / U", fields[1], "div"),
+            ("p / rho U^2", fields[2], "div"),
+        ],
+        [
+            ("spread u", spread[0], "spread"),
+            ("spread v", spread[1], "spread"),
+            ("spread p", spread[2], "spread"),
+        ],
+    ]
+    title = f"{shape.name}, Re {re:g}: surrogate ({len(paths)} member(s))"
+    if compare:
+        from flowlearn.evaluation.flow_metrics import channel_mse, relative_velocity_error
+
+        true, lbm_mask, report, setup = _run_lbm(body, (nx, ny), re)
+        if not report.steady:
+            _warn(
+                f"the LBM is not steady after {report.steps} steps (residual "
+                f"{report.residual:.2e}): the comparison is against an unsteady snapshot"
+            )
+        rel = float(relative_velocity_error(fields, true, lbm_mask)[0])
+        mse = channel_mse(fields, true, lbm_mask)
+        dv = np.hypot(fields[0] - true[0], fields[1] - true[1])
+        for k, name in enumerate(("u", "v", "p")):
+            ds[f"{name}_lbm"] = (("y", "x"), true[k], {"long_name": f"LBM {name}"})
+        ds["velocity_error"] = (("y", "x"), np.where(lbm_mask, 0.0, dv).astype(np.float32), {
+            "long_name": "|velocity_surrogate - velocity_lbm| / U"})  # fmt: skip
+        ds.attrs.update(
+            relative_velocity_error=rel,
+            **{f"mse_{k}": v for k, v in mse.items()},
+            lbm_seconds=report.wall_time_s,
+            lbm_steps=int(report.steps),
+            lbm_steady=int(report.steady),
+        )
+        rows.append(
+            [
+                ("|velocity error| / U", dv, "spread"),
+                ("p error", fields[2] - true[2], "div"),
+                ("LBM u / U", true[0], "seq"),
+            ]
+        )
+        title += f"; relative velocity error {rel:.1%}"
+        table = Table(title="surrogate vs LBM (fluid cells)")
+        table.add_column("quantity")
+        table.add_column("value", justify="right")
+        table.add_row("relative velocity error (Guo et al.)", f"{rel:.2%}")
+        for k in ("u", "v", "p", "total"):
+            table.add_row(f"MSE {k}", f"{mse[k]:.3g}")
+        table.add_row("surrogate time (warm call)", f"{sur_seconds * 1e3:.1f} ms")
+        table.add_row(
+            "LBM time to steady state", f"{report.wall_time_s:.2f} s ({report.steps} steps)"
+        )
+        table.add_row("LBM set-up incl. kernel compilation", f"{setup:.2f} s")
+        if sur_seconds > 0:
+            table.add_row(
+                "speed-up (LBM run / surrogate)", f"{report.wall_time_s / sur_seconds:.3g}x"
+            )
+        console.print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        ds.to_netcdf(out / "prediction.nc")
+        write_prediction_vti(ds, out / "prediction.vti")
+    except (OSError, ValueError, TypeError) as exc:
+        raise _fail(f"cannot write into {out}: {exc}") from None
+    _panels_png(out / "prediction.png", rows, mask, title)
+    fluid = ~mask
+    _note(
+        f"Re {re:g} (trained {lo:g}-{hi:g}), {len(paths)} member(s): max speed "
+        f"{float(ds['speed'].values[fluid].max()):.3f} U, mean spread u "
+        f"{float(spread[0][fluid].mean()):.3g}"
+    )
+    _note(f"wrote {out / 'prediction.nc'}, {out / 'prediction.vti'}, {out / 'prediction.png'}")
+
+
+INPUT_CHANNELS = ("sdf", "mask", "re")
+OUTPUT_CHANNELS = ("u", "v", "p")
+
+
+@_paragraphs
+def export_model(
+    run_dir: Annotated[Path, typer.Argument(help=RUN_DIR_HELP)],
+    onnx: Annotated[
+        bool, typer.Option("--onnx", help="Export as ONNX (the format offered).")
+    ] = False,
+    out: Annotated[
+        Path, typer.Option(help="The .onnx file; its normalisation goes beside it as .json.")
+    ] = Path("model.onnx"),
+    member: Annotated[int, typer.Option(help="Which ensemble member (0-based).", min=0)] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random bodies used for the check.")] = 0,
+) -> None:
+    """Export one U-Net member for C++/Fortran/... callers: ONNX plus its normalisation.
+
+    The ONNX network maps NORMALISED inputs (N, 3, ny, nx) to NORMALISED outputs (N, 3, ny,
+    nx); the JSON beside it holds the channel order and the statistics: x_norm[c] = (x[c] -
+    in_mean[c]) / in_std[c], fields[c] = y[c] * out_std[c] + out_mean[c]. The export is
+    checked with onnxruntime on real inputs (random training-family bodies): the largest
+    absolute difference to PyTorch must be <= 1e-4.
+    """
+    from flowlearn import __version__
+    from flowlearn.models.onnx import check_onnx, export_onnx
+    from flowlearn.physics.geometry import ShapeError
+    from flowlearn.physics.shape_families import TRAIN_FAMILIES, random_shape
+    from flowlearn.training.surrogate import make_inputs
+
+    if not onnx:
+        raise _fail("choose the export format: --onnx (the only one so far)")
+    if out.suffix.lower() != ".onnx":
+        raise _fail(f"--out {out} must end in .onnx")
+    surrogate, paths = _load_surrogate(run_dir, only_member=member)
+    net = surrogate.members[0].net.eval()
+    norm = surrogate.normaliser
+    nx, ny = surrogate.grid
+    rng = np.random.default_rng(seed)
+    lo, hi = (float(r) for r in norm.re_range)
+    sdfs, families = [], []
+    try:
+        for family in rng.choice(TRAIN_FAMILIES, size=2, replace=False):
+            sdfs.append(random_shape(str(family), rng, (nx, ny)).sample(nx, ny, 1.0))
+            families.append(str(family))
+    except (ShapeError, ValueError) as exc:
+        raise _fail(f"cannot draw a test body on the {nx}x{ny} grid: {exc}") from None
+    sdf = np.stack(sdfs).astype(np.float32)
+    res = rng.uniform(lo, hi, size=len(sdf))
+    x = norm.inputs(make_inputs(sdf, sdf < 0, res)).float()
+    exporter_log = logging.getLogger("torch.onnx")
+    level = exporter_log.level
+    with console.status("exporting to ONNX"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exporter_log.setLevel(logging.ERROR)  # "torchvision is not installed" notes
+        try:
+            export_onnx(net, x[:1], out, dynamic_batch=True)
+        except ImportError as exc:
+            raise _fail(str(exc)) from None
+        except Exception as exc:  # the exporter's errors are of many types
+            raise _fail(f"ONNX export failed: {exc}", code=1) from None
+        finally:
+            exporter_log.setLevel(level)
+    try:
+        diff = check_onnx(out, net, x, atol=1e-4)
+    except ValueError as exc:
+        raise _fail(f"{exc}; the ONNX file is kept at {out} for inspection", code=1) from None
+    meta = {
+        "format": "flowlearn flow-surrogate member, ONNX",
+        "flowlearn_version": __version__,
+        "onnx": out.name,
+        "run_dir": str(run_dir),
+        "member": member,
+        "checkpoint": str(paths[0]),
+        "grid": [int(nx), int(ny)],
+        "input": {
+            "name": "x",
+            "shape": ["batch", 3, int(ny), int(nx)],
+            "channels": list(INPUT_CHANNELS),
+            "in_mean": [float(v) for v in norm.in_mean],
+            "in_std": [float(v) for v in norm.in_std],
+            "meaning": "sdf: signed distance to the body in cells (< 0 inside), at cell "
+            "centres; mask: 1 in solid cells (sdf < 0), 0 in fluid; re: the Reynolds number "
+            "U L / nu (L = the body's largest bounding-box extent in cells), constant map. "
+            "Row 0 is the bottom wall, column 0 the inlet.",
+        },
+        "output": {
+            "name": "fields",
+            "shape": ["batch", 3, int(ny), int(nx)],
+            "channels": list(OUTPUT_CHANNELS),
+            "out_mean": [float(v) for v in norm.out_mean],
+            "out_std": [float(v) for v in norm.out_std],
+            "meaning": "u / U, v / U, (p - p_outlet) / (rho U^2); U the mean inlet velocity",
+        },
+        "normalise": "x_norm[:, c] = (x[:, c] - in_mean[c]) / in_std[c]",
+        "denormalise": "fields[:, c] = y[:, c] * out_std[c] + out_mean[c]",
+        "re_range": [lo, hi],
+        "check": {
+            "max_abs_diff": diff,
+            "atol": 1e-4,
+            "inputs": f"{len(sdf)} random bodies ({', '.join(families)}), seed {seed}",
+        },
+    }
+    json_path = out.with_suffix(".json")
+    json_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    size = out.stat().st_size / 1e6
+    _note(f"wrote {out} ({size:.2f} MB) and {json_path} (channels, normalisation, grid)")
+    _note(
+        f"onnxruntime vs PyTorch on {len(sdf)} real inputs: max abs difference {diff:.2e} (<= 1e-4)"
+    )
+
+
+# ------------------------------------------------------------------------------ bench
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
+
+
+def _untrained_surrogate(grid: tuple[int, int], spec, status) -> Any:
+    """A default-size FlowUNet (base 16, depth 3), random weights, normaliser fitted on the
+    first steady LBM sample of ``spec``."""
+    from flowlearn.data.flow_dataset import OK, compute_sample
+    from flowlearn.training.surrogate import (
+        FlowSurrogate,
+        Member,
+        Normaliser,
+        build_model,
+        make_inputs,
+    )
+
+    nx, ny = grid
+    if nx % 8 or ny % 8:
+        raise _fail(f"grid {nx}x{ny}: the U-Net (depth 3) needs both sizes to be multiples of 8")
+    for i in range(10):
+        status(f"LBM sample {i} for the normaliser")
+        s = compute_sample(spec, i, None)
+        if s.status == OK:
+            break
+    else:
+        raise _fail(f"no steady LBM sample in 10 tries on {nx}x{ny}: use a larger --grid", code=1)
+    norm = Normaliser.fit(make_inputs(s.sdf, s.mask, s.re), s.fields[None])
+    norm.re_range = np.array(spec.re, dtype=np.float32)
+    net = build_model("unet", grid, 16, 3)
+    return FlowSurrogate([Member("unet", net)], norm, grid)
+
+
+@bench_app.command("surrogate", epilog="Example: flowlearn bench surrogate --grid 64x32 --n-lbm 3")
+@_paragraphs
+def bench_surrogate(
+    run_dir: Annotated[
+        Path | None,
+        typer.Argument(help=RUN_DIR_HELP + " Without it: an untrained default-size U-Net."),
+    ] = None,
+    grid: Annotated[
+        str | None,
+        typer.Option(help="Cells NXxNY without RUN_DIR (default 64x32); with it, its grid."),
+    ] = None,
+    n_lbm: Annotated[int, typer.Option(help="Steady LBM samples to time.", min=1)] = 3,
+    repeats: Annotated[int, typer.Option(help="Timed surrogate calls per batch size.", min=1)] = 5,
+    threads: Annotated[
+        int | None, typer.Option(help="LBM OpenMP threads (default: all cores).", min=1)
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON (stdout) instead.")
+    ] = False,
+) -> None:
+    """Surrogate vs solver, same machine, same grid, same bodies: seconds per sample and the
+    speed-up at batch 1 and 64 (LBM to steady state, kernel compilation excluded)."""
+    from flowlearn.data.flow_dataset import DatasetError, FlowDatasetSpec
+    from flowlearn.evaluation.surrogate_bench import bench
+    from flowlearn.physics.shape_families import TRAIN_FAMILIES
+
+    out_console = err_console if json_out else console
+    tries = 4 * n_lbm + 2
+    with out_console.status("preparing") as status, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN checks of a diverging sample
+        if run_dir is not None:
+            surrogate, _ = _load_surrogate(run_dir)
+            sgrid = tuple(surrogate.grid)
+            if grid is not None and parse_grid(grid) != sgrid:
+                raise _fail(
+                    f"--grid {grid} differs from the surrogate's grid {sgrid[0]}x{sgrid[1]}: "
+                    "leave --grid out to time it on its own grid"
+                )
+            re_range = tuple(float(r) for r in surrogate.normaliser.re_range)
+            what = f"{len(surrogate.members)}-member U-Net ensemble of {run_dir}"
+        else:
+            sgrid = parse_grid(grid or "64x32")
+            re_range = (10.0, 40.0)
+            what = "untrained FlowUNet(base 16, depth 3): timing does not depend on the weights"
+        try:
+            spec = FlowDatasetSpec(grid=sgrid, n=tries, re=re_range, families=TRAIN_FAMILIES)
+        except DatasetError as exc:
+            raise _fail(str(exc)) from None
+        if run_dir is None:
+            surrogate = _untrained_surrogate(sgrid, spec, status.update)
+
+        def progress(i: int, rec: dict[str, Any]) -> None:
+            status.update(f"LBM sample {i}: {rec['status']} in {rec['seconds']:.2f} s")
+
+        status.update("LBM warm-up (kernel compilation, not timed)")
+        try:
+            result = bench(
+                surrogate, spec, n_lbm, threads=threads, repeats=repeats, max_tries=tries,
+                progress=progress,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise _fail(str(exc), code=1) from None
+    result["surrogate"]["model"] = what
+    if json_out:
+        typer.echo(json.dumps(_json_safe(result), indent=2))
+        return
+    lbm = result["lbm"]
+    sur = result["surrogate"]
+    _note(f"surrogate: {what}")
+    _note(
+        f"grid {sgrid[0]}x{sgrid[1]}, Re {re_range[0]:g}-{re_range[1]:g}; threads: LBM "
+        f"{result['threads']['lbm']}, torch {result['threads']['torch']}"
+    )
+    table = Table(title="seconds per sample, this machine")
+    table.add_column("")
+    table.add_column("s / sample", justify="right")
+    table.add_column("speed-up", justify="right")
+    mean = lbm["mean_s"]
+    table.add_row(
+        f"LBM to steady state (mean of {lbm['ok']})",
+        "-" if not math.isfinite(mean) else f"{mean:.3g}",
+        "1x",
+    )
+    for b, s in sur["per_sample_s"].items():
+        ratio = result["speedup"][b]
+        table.add_row(
+            f"surrogate, batch {b}",
+            f"{s:.3g}",
+            "-" if not math.isfinite(ratio) else f"{ratio:.3g}x",
+        )
+    console.print(table)
+    if lbm["not_ok"]:
+        bad = [f"{i} ({st})" for i, st in zip(lbm["indices"], lbm["status"], strict=True)
+               if st != "ok"]  # fmt: skip
+        _note(f"{lbm['not_ok']} LBM sample(s) not steady, left out of the mean: {', '.join(bad)}")
+    if not lbm["ok"]:
+        _warn("no LBM sample reached a steady state: no speed-up to report; try a larger --grid")
+
+
+# ------------------------------------------------------------------------------ mount
+def add_surrogate_commands(app: typer.Typer) -> None:
+    """Mount ``dataset``, ``predict`` and ``export`` on the main app (``bench surrogate`` is
+    registered on ``bench_app`` when this module is imported)."""
+    app.add_typer(dataset_app, name="dataset")
+    app.command("predict", epilog=PREDICT_EPILOG)(predict)
+    app.command("export", epilog=EXPORT_EPILOG)(export_model)

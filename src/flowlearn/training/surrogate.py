@@ -1,0 +1,235 @@
+"""A trained flow surrogate: its inputs, normalisation, members and predictions.
+
+Inputs are three channels over the channel grid ``(ny, nx)``: the body's signed distance
+(cells), its solid mask and the Reynolds number as a constant map; outputs are ``u / U``,
+``v / U`` and ``(p - p_out) / (rho U^2)`` (see :mod:`flowlearn.data.flow_dataset`). Every
+channel is standardised with statistics fitted on the training split only, and those are saved
+in each member's checkpoint, so a checkpoint alone predicts.
+
+A :class:`FlowSurrogate` is an ensemble of K members (deep ensemble, Lakshminarayanan et al.
+2017): the prediction is their mean and the per-pixel spread their standard deviation.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from flowlearn.models.flow import FlowUNet, GuoCNN
+from flowlearn.training._checkpoint import CheckpointError, load_checkpoint
+
+ARCHITECTURES = ("unet", "guo")
+
+
+class ReynoldsRangeWarning(UserWarning):
+    """A prediction at a Reynolds number outside the range the surrogate was trained on."""
+
+
+def make_inputs(sdf: np.ndarray, mask: np.ndarray, re: np.ndarray | float) -> np.ndarray:
+    """Raw input channels ``(N, 3, ny, nx)`` from SDFs ``(N, ny, nx)`` (or one ``(ny, nx)``),
+    masks of the same shape and Reynolds numbers ``(N,)`` (or one)."""
+    sdf = np.asarray(sdf, dtype=np.float32)
+    mask = np.asarray(mask)
+    if sdf.ndim == 2:
+        sdf, mask = sdf[None], mask[None]
+    if sdf.shape != mask.shape or sdf.ndim != 3:
+        raise ValueError(f"sdf {sdf.shape} and mask {mask.shape} must both be (N, ny, nx)")
+    re = np.broadcast_to(np.asarray(re, dtype=np.float32).reshape(-1), (len(sdf),))
+    re_map = np.broadcast_to(re[:, None, None], sdf.shape)
+    return np.stack([sdf, mask.astype(np.float32), re_map], axis=1)
+
+
+@dataclass
+class Normaliser:
+    """Per-channel standardisation of inputs and outputs (statistics of the training split)."""
+
+    in_mean: np.ndarray
+    in_std: np.ndarray
+    out_mean: np.ndarray
+    out_std: np.ndarray
+    re_range: np.ndarray
+
+    @classmethod
+    def fit(cls, inputs: np.ndarray, targets: np.ndarray) -> Normaliser:
+        """Statistics of raw ``inputs (N, 3, ny, nx)`` and ``targets (N, 3, ny, nx)``; the mask
+        channel is left as 0/1."""
+        axes = (0, 2, 3)
+        in_mean = inputs.mean(axis=axes, dtype=np.float64)
+        in_std = inputs.std(axis=axes, dtype=np.float64)
+        in_mean[1], in_std[1] = 0.0, 1.0
+        out_mean = targets.mean(axis=axes, dtype=np.float64)
+        out_std = targets.std(axis=axes, dtype=np.float64)
+        re = inputs[:, 2, 0, 0]
+        return cls(
+            in_mean.astype(np.float32),
+            np.maximum(in_std, 1e-6).astype(np.float32),
+            out_mean.astype(np.float32),
+            np.maximum(out_std, 1e-6).astype(np.float32),
+            np.array([re.min(), re.max()], dtype=np.float32),
+        )
+
+    def inputs(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
+        return (torch.as_tensor(x) - _col(self.in_mean)) / _col(self.in_std)
+
+    def targets(self, y: np.ndarray | torch.Tensor) -> torch.Tensor:
+        return (torch.as_tensor(y) - _col(self.out_mean)) / _col(self.out_std)
+
+    def outputs(self, y: torch.Tensor) -> torch.Tensor:
+        """Back to physical (dimensionless) fields."""
+        return y * _col(self.out_std).to(y) + _col(self.out_mean).to(y)
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Normaliser:
+        try:
+            return cls(**{k: np.asarray(data[k], dtype=np.float32)
+                          for k in cls.__dataclass_fields__})  # fmt: skip
+        except KeyError as exc:
+            raise CheckpointError(f"checkpoint has no surrogate normalisation {exc}") from None
+
+
+def _col(a: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(a, dtype=np.float32)).reshape(1, -1, 1, 1)
+
+
+def build_model(architecture: str, grid: Sequence[int], width: int, depth: int = 3) -> nn.Module:
+    """The network ``architecture`` ("unet": shared encoder, a decoder per field, Re as an
+    input; "guo": Guo et al.'s CNN, SDF and mask only) for a ``grid = (nx, ny)`` channel."""
+    nx, ny = grid
+    if architecture == "unet":
+        return FlowUNet(in_channels=3, out_channels=3, base=width, depth=depth)
+    if architecture == "guo":
+        return GuoCNN(in_channels=2, out_channels=3, width=width, grid=(ny, nx))
+    raise ValueError(f"architecture {architecture!r} unknown; choose {', '.join(ARCHITECTURES)}")
+
+
+class Member(nn.Module):
+    """One network with its input selection: Guo's CNN reads SDF and mask, the U-Net all three."""
+
+    def __init__(self, architecture: str, net: nn.Module) -> None:
+        super().__init__()
+        self.architecture = architecture
+        self.net = net
+        self.channels = [0, 1] if architecture == "guo" else [0, 1, 2]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x[:, self.channels])
+
+
+@dataclass
+class Prediction:
+    """Ensemble mean ``fields (N, 3, ny, nx)`` and spread (std over members, 0 for one)."""
+
+    fields: np.ndarray
+    spread: np.ndarray
+    members: np.ndarray | None = None
+
+
+class FlowSurrogate:
+    """K trained members sharing one normaliser and grid."""
+
+    def __init__(
+        self, members: Sequence[Member], normaliser: Normaliser, grid: Sequence[int]
+    ) -> None:
+        if not members:
+            raise ValueError("a surrogate needs at least one member")
+        self.members = [m.eval() for m in members]
+        self.normaliser = normaliser
+        self.grid = tuple(int(g) for g in grid)
+
+    @classmethod
+    def load(cls, paths: Sequence[str | Path]) -> FlowSurrogate:
+        """Members from checkpoints written by the flow-surrogate experiment."""
+        members, norm, grid = [], None, None
+        for path in paths:
+            ckpt = load_checkpoint(path)
+            cfg = ckpt.config.get("surrogate")
+            if not cfg:
+                raise CheckpointError(f"{path}: not a flow-surrogate checkpoint (no 'surrogate')")
+            net = build_model(cfg["architecture"], cfg["grid"], cfg["width"], cfg["depth"])
+            try:
+                net.load_state_dict(ckpt.state_dict)
+            except RuntimeError as exc:
+                raise CheckpointError(f"{path}: weights do not fit the network: {exc}") from None
+            members.append(Member(cfg["architecture"], net))
+            norm = Normaliser.from_dict(ckpt.normalisation)
+            if grid is not None and list(grid) != list(cfg["grid"]):
+                raise CheckpointError(f"{path}: grid {cfg['grid']} differs from {grid}")
+            grid = cfg["grid"]
+        return cls(members, norm, grid)
+
+    @torch.no_grad()
+    def predict(
+        self,
+        sdf: np.ndarray,
+        mask: np.ndarray,
+        re: np.ndarray | float,
+        *,
+        batch_size: int = 64,
+        keep_members: bool = False,
+    ) -> Prediction:
+        """Fields for bodies given by ``sdf`` / ``mask`` ``(N, ny, nx)`` at Reynolds ``re``.
+
+        A Reynolds number outside the training range is predicted but warned about
+        (:class:`ReynoldsRangeWarning`), with the range.
+        """
+        x = make_inputs(sdf, mask, re)
+        nx, ny = self.grid
+        if x.shape[-2:] != (ny, nx):
+            raise ValueError(
+                f"inputs are {x.shape[-1]}x{x.shape[-2]} cells; this surrogate was trained on "
+                f"{nx}x{ny}"
+            )
+        lo, hi = (float(r) for r in self.normaliser.re_range)
+        re_all = x[:, 2, 0, 0]
+        outside = (re_all < lo - 1e-6) | (re_all > hi + 1e-6)
+        if outside.any():
+            warnings.warn(
+                f"Reynolds number {', '.join(f'{r:g}' for r in np.unique(re_all[outside])[:5])} "
+                f"outside the trained range {lo:g}-{hi:g}: the prediction is an extrapolation",
+                ReynoldsRangeWarning,
+                stacklevel=2,
+            )
+        outs = []
+        for s in range(0, len(x), batch_size):
+            xb = self.normaliser.inputs(x[s : s + batch_size])
+            outs.append(torch.stack([self.normaliser.outputs(m(xb)) for m in self.members]).numpy())
+        per_member = np.concatenate(outs, axis=1)  # (K, N, 3, ny, nx)
+        return Prediction(
+            per_member.mean(axis=0),
+            per_member.std(axis=0),
+            per_member if keep_members else None,
+        )
+
+
+#: Where the flow-surrogate experiment puts member ``k`` of ``architecture`` in its run dir.
+MEMBER_DIR = "models/{architecture}-{k}"
+
+
+def member_checkpoints(run_dir: str | Path, architecture: str = "unet") -> list[Path]:
+    """The best checkpoints of a flow-surrogate run's members, in order; an error that says
+    what is missing if the run has none."""
+    run_dir = Path(run_dir)
+    found = sorted(
+        run_dir.glob(
+            MEMBER_DIR.format(architecture=architecture, k="*") + "/checkpoints/best.safetensors"
+        ),
+        key=lambda p: int(p.parent.parent.name.rsplit("-", 1)[1]),
+    )
+    if not found:
+        raise FileNotFoundError(
+            f"{run_dir} holds no {architecture} surrogate checkpoint "
+            f"({MEMBER_DIR.format(architecture=architecture, k='K')}/checkpoints/"
+            "best.safetensors): "
+            "give the run directory of `flowlearn run flow-surrogate`"
+        )
+    return found

@@ -1,0 +1,267 @@
+"""``flowlearn dataset | predict | export | bench surrogate`` end to end on a 32x16 grid, with a
+fake run directory of two untrained U-Net members (the weights do not matter to the CLI)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from flowlearn.cli import app
+from flowlearn.training import save_weights
+from flowlearn.training.surrogate import Normaliser, build_model
+
+runner = CliRunner()
+GRID = (32, 16)
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny tensors on a shared 2-core machine: more intra-op threads only contend.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """What `flowlearn run flow-surrogate` leaves for two U-Net members, untrained."""
+    root = tmp_path_factory.mktemp("run")
+    norm = Normaliser(
+        in_mean=np.array([8.0, 0.0, 25.0], dtype=np.float32),
+        in_std=np.array([5.0, 1.0, 9.0], dtype=np.float32),
+        out_mean=np.array([1.0, 0.0, 0.5], dtype=np.float32),
+        out_std=np.array([0.5, 0.2, 1.0], dtype=np.float32),
+        re_range=np.array([10.0, 40.0], dtype=np.float32),
+    )
+    config = {"surrogate": {"architecture": "unet", "grid": list(GRID), "width": 4, "depth": 3}}
+    for k in range(2):
+        torch.manual_seed(k)
+        net = build_model("unet", GRID, 4, 3)
+        save_weights(
+            root / f"models/unet-{k}/checkpoints/best.safetensors",
+            net,
+            config=config,
+            normalisation=norm.to_dict(),
+        )
+    return root
+
+
+@pytest.fixture
+def body_csv(tmp_path) -> Path:
+    """A 20-gon of radius 0.2 channel heights at (0.5, 0.5): 3.2 cells on a 16-cell channel."""
+    t = np.linspace(0.0, 2.0 * np.pi, 21)
+    xy = np.stack([0.5 + 0.2 * np.cos(t), 0.5 + 0.2 * np.sin(t)], axis=1)
+    xy[-1] = xy[0]
+    path = tmp_path / "body.csv"
+    path.write_text("x,y\n" + "\n".join(f"{x:.6f},{y:.6f}" for x, y in xy) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["dataset"],
+        ["dataset", "generate"],
+        ["dataset", "info"],
+        ["dataset", "show"],
+        ["dataset", "export"],
+        ["predict"],
+        ["export"],
+        ["bench", "surrogate"],
+        ["bench", "lbm"],
+    ],
+)
+def test_every_help_ends_with_an_example(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0, result.output
+    last = [line for line in result.output.strip().splitlines() if line.strip()][-1]
+    assert f"Example: flowlearn {' '.join(command)}" in last, last
+
+
+def test_dataset_generate_info_show_export(tmp_path):
+    path = tmp_path / "flows.zarr"
+    result = invoke(
+        "dataset", "generate", path, "--n", "3", "--grid", "32x16", "--re", "10:20",
+        "--families", "circle,ellipse,rectangle", "--workers", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "samples by status" in result.output and str(path) in result.output
+    assert path.is_dir()
+    again = invoke(
+        "dataset", "generate", path, "--n", "3", "--grid", "32x16", "--re", "10:20",
+        "--families", "circle,ellipse,rectangle", "--workers", "1",
+    )  # fmt: skip
+    assert again.exit_code == 0 and "nothing to compute" in again.output
+
+    info = invoke("dataset", "info", path)
+    assert info.exit_code == 0, info.output
+    assert "32x16" in info.output and "circle" in info.output
+
+    import xarray as xr
+
+    from flowlearn.data.flow_dataset import load
+
+    stored = [int(i) for i in load(path)["sample"].values]
+    assert stored, "no sample of the tiny dataset reached a steady state"
+    png = tmp_path / "s.png"
+    show = invoke("dataset", "show", path, "--sample", stored[0], "--out", png)
+    assert show.exit_code == 0, show.output
+    assert png.stat().st_size > 1000
+
+    nc = tmp_path / "flows.nc"
+    vtk = tmp_path / "vtk"
+    exp = invoke("dataset", "export", path, "--netcdf", nc, "--vtk", vtk)
+    assert exp.exit_code == 0, exp.output
+    with xr.open_dataset(nc) as ds:
+        assert ds.sizes["sample"] == len(stored)
+        assert np.isfinite(ds["u"].values).all()
+    assert len(list(vtk.glob("*.vti"))) == len(stored)
+
+    missing = invoke("dataset", "show", path, "--sample", "7")
+    assert missing.exit_code == 2 and "out of range" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--grid", "64-32", "NXxNY"),
+        ("--grid", "8x4", "too small"),
+        ("--re", "ten", "LO:HI"),
+        ("--re", "40:10", "0 < LO <= HI"),
+        ("--families", "circle,hexagon", "unknown shape family hexagon"),
+    ],
+)
+def test_dataset_generate_bad_values_exit_2(tmp_path, option, value, message):
+    result = invoke("dataset", "generate", tmp_path / "x.zarr", "--n", "1", option, value)
+    assert result.exit_code == 2
+    assert message in result.output
+    if option == "--families":
+        assert "naca" in result.output  # the valid names are listed
+    assert not (tmp_path / "x.zarr").exists()
+
+
+def test_predict_writes_three_files(run_dir, body_csv, tmp_path):
+    import xarray as xr
+
+    out = tmp_path / "pred"
+    result = invoke("predict", run_dir, "--shape", body_csv, "--re", "20", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    for name in ("prediction.nc", "prediction.vti", "prediction.png"):
+        assert (out / name).stat().st_size > 0, name
+    with xr.open_dataset(out / "prediction.nc") as ds:
+        assert ds["u"].dims == ("y", "x") and ds.sizes == {"y": 16, "x": 32}
+        for var in ("u", "v", "p", "speed", "spread_u", "spread_v", "spread_p", "sdf"):
+            assert np.isfinite(ds[var].values).all(), var
+        assert ds.attrs["members"] == 2 and ds.attrs["re"] == 20
+        assert ds["mask"].values.sum() > 10  # a 3.2-cell radius disc
+        assert (ds["spread_u"].values > 0).any()  # two different members
+    vti = (out / "prediction.vti").read_text()
+    assert 'Name="velocity"' in vti and 'Name="spread_u"' in vti
+
+
+def test_predict_compare_reports_the_error(run_dir, body_csv, tmp_path):
+    import xarray as xr
+
+    out = tmp_path / "cmp"
+    result = invoke(
+        "predict", run_dir, "--shape", body_csv, "--re", "15", "--out", out, "--compare"
+    )
+    assert result.exit_code == 0, result.output
+    assert "relative velocity error" in result.output and "MSE u" in result.output
+    assert "LBM time to steady state" in result.output
+    with xr.open_dataset(out / "prediction.nc") as ds:
+        err = ds.attrs["relative_velocity_error"]
+        assert math.isfinite(err) and err > 0
+        assert "u_lbm" in ds and "velocity_error" in ds
+
+
+def test_predict_outside_the_reynolds_range_warns_and_goes_on(run_dir, body_csv, tmp_path):
+    result = invoke("predict", run_dir, "--shape", body_csv, "--re", "90", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "outside the trained range 10-40" in result.output
+    assert (tmp_path / "prediction.nc").exists()
+
+
+def test_predict_errors_exit_2(run_dir, body_csv, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("predict", empty, "--shape", body_csv, "--re", "20")
+    assert result.exit_code == 2 and "holds no unet surrogate checkpoint" in result.output
+
+    broken = tmp_path / "broken"
+    shutil.copytree(run_dir, broken)
+    ckpt = broken / "models/unet-1/checkpoints/best.safetensors"
+    ckpt.write_bytes(ckpt.read_bytes()[:200])
+    result = invoke("predict", broken, "--shape", body_csv, "--re", "20")
+    assert result.exit_code == 2
+    assert "cannot load the surrogate" in result.output and "unet-1" in result.output
+
+    outside = tmp_path / "outside.csv"
+    outside.write_text("1.5,0.5\n2.5,0.4\n2.5,0.6\n1.5,0.5\n")
+    result = invoke("predict", run_dir, "--shape", outside, "--re", "20")
+    assert result.exit_code == 2 and "outside the domain" in result.output
+
+    from PIL import Image
+
+    img = np.full((10, 20), 255, dtype=np.uint8)
+    img[4:6, 5:8] = 0
+    png = tmp_path / "mask.png"
+    Image.fromarray(img).save(png)
+    result = invoke("predict", run_dir, "--shape", png, "--re", "20")
+    assert result.exit_code == 2 and "20x10 pixels" in result.output and "32x16" in result.output
+
+
+def test_predict_from_a_png_mask(run_dir, tmp_path):
+    from PIL import Image
+
+    img = np.full((16, 32), 255, dtype=np.uint8)
+    img[6:10, 7:11] = 0
+    png = tmp_path / "square.png"
+    Image.fromarray(img).save(png)
+    result = invoke("predict", run_dir, "--shape", png, "--re", "20", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "prediction.png").exists()
+
+
+def test_export_onnx_writes_model_and_normalisation(run_dir, tmp_path):
+    pytest.importorskip("onnxscript")
+    pytest.importorskip("onnxruntime")
+    out = tmp_path / "model.onnx"
+    result = invoke("export", run_dir, "--onnx", "--out", out, "--member", "1")
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["input"]["channels"] == ["sdf", "mask", "re"]
+    assert meta["output"]["channels"] == ["u", "v", "p"]
+    assert meta["grid"] == list(GRID) and meta["re_range"] == [10.0, 40.0]
+    assert meta["member"] == 1 and len(meta["output"]["out_std"]) == 3
+    assert meta["check"]["max_abs_diff"] <= 1e-4
+    assert "max abs difference" in result.output
+
+    bad = invoke("export", run_dir, "--onnx", "--member", "2", "--out", out)
+    assert bad.exit_code == 2 and "0..1" in bad.output
+
+
+def test_bench_surrogate_json(run_dir):
+    result = invoke("bench", "surrogate", run_dir, "--n-lbm", "1", "--repeats", "1", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["grid"] == list(GRID)
+    assert data["lbm"]["ok"] == 1 and data["lbm"]["mean_s"] > 0
+    for b in ("1", "64"):
+        assert data["surrogate"]["per_sample_s"][b] > 0
+        assert data["speedup"][b] > 0
+    assert data["surrogate"]["members"] == 2
