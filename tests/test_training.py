@@ -319,3 +319,27 @@ def test_bad_module_arguments():
         SupervisedModule(MLP(2), schedule="step")
     with pytest.raises(ValueError, match="lr=-1"):
         SupervisedModule(MLP(2), lr=-1)
+
+
+def test_two_process_ddp_trains_and_returns_rank_zero_history(tmp_path):
+    """Lightning's DDP with spawned processes (2 CPU ranks, gloo): no code change in fit, the
+    history and the weights come back to this process."""
+    module, train, val = _setup()
+    before = [p.detach().clone() for p in module.model.parameters()]
+    history = fit(
+        module,
+        train,
+        val,
+        tmp_path,
+        max_epochs=2,
+        device="cpu",
+        progress=False,
+        devices=2,
+        strategy="ddp_spawn",
+    )
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert all(math.isfinite(row["val_loss"]) for row in history)
+    after = list(module.model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    ckpt = load_checkpoint(tmp_path / "checkpoints" / LAST_CHECKPOINT)
+    assert [row["epoch"] for row in ckpt.history] == [1, 2]

@@ -218,6 +218,10 @@ class SupervisedModule(L.LightningModule):
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, self._val)
 
+    @property
+    def _distributed(self) -> bool:
+        return self.trainer.world_size > 1
+
     def _reduce(self, total: torch.Tensor) -> torch.Tensor:
         # Sums over all processes under DDP; the identity on one device.
         return self.trainer.strategy.reduce(total, reduce_op="sum")
@@ -234,12 +238,14 @@ class SupervisedModule(L.LightningModule):
             return
         self._val_means = self._val.means(self._reduce)
         for name, value in self._val_means.items():
-            self.log(f"val_{name}", value, prog_bar=name == "loss")
+            # Already summed over ranks (_reduce): the same on each, so syncing changes nothing
+            # but tells Lightning the epoch value is global.
+            self.log(f"val_{name}", value, prog_bar=name == "loss", sync_dist=self._distributed)
 
     def on_train_epoch_end(self) -> None:
         train = self._train.means(self._reduce)
         for name, value in train.items():
-            self.log(f"train_{name}", value, prog_bar=name == "loss")
+            self.log(f"train_{name}", value, prog_bar=name == "loss", sync_dist=self._distributed)
         nan = float("nan")
         metrics = {
             f"{split}_{name}": means.get(name, nan)

@@ -264,6 +264,7 @@ def fit(
     device: str = "auto",
     resume_from: str | Path | None = None,
     progress: bool = True,
+    **trainer_kwargs: Any,
 ) -> list[dict[str, Any]]:
     """Train ``module`` for ``max_epochs`` epochs in ``run_dir``; return its per-epoch history.
 
@@ -271,12 +272,23 @@ def fit(
     LAST_CHECKPOINT``, or ``"last"`` for the latest one in ``run_dir``); ``max_epochs`` counts
     the epochs already done, so resuming a 2-epoch checkpoint with ``max_epochs=4`` trains 2
     more. The history returned covers all epochs, those before the resume included.
+    ``trainer_kwargs`` go to :func:`make_trainer` (e.g. ``devices=4, strategy="ddp_spawn"``).
+    With a spawning strategy the training runs in worker processes: the weights come back
+    through the checkpoints, and the history returned is rank 0's as saved in ``last``.
     """
-    trainer = make_trainer(run_dir, max_epochs=max_epochs, device=device, progress=progress)
+    trainer = make_trainer(
+        run_dir, max_epochs=max_epochs, device=device, progress=progress, **trainer_kwargs
+    )
     trainer.fit(
         module,
         train_loader,
         val_loader,
         ckpt_path=None if resume_from is None else str(resume_from),
     )
+    last = Path(run_dir) / "checkpoints" / LAST_CHECKPOINT
+    if not module.history and last.exists():
+        # Spawned workers trained: this process saw no epoch end; rank 0 saved them all.
+        from flowlearn.training._checkpoint import load_checkpoint
+
+        module.history = load_checkpoint(last).history
     return module.history

@@ -375,7 +375,7 @@ class Solver:
             k = min(check_every, steps - done)
             self.step(k)
             done += k
-            rho, u = self.macroscopic()
+            _, u = self.macroscopic()
             u_fluid = u[:, fluid]
             if not np.isfinite(u_fluid).all():
                 raise DivergenceError(self.time, residual, "NaN or inf in the velocity")
