@@ -34,6 +34,7 @@ _MODULES = (
     "vae",
     "lstm",
     "lbm_validation",
+    "flow_surrogate",
 )
 
 

@@ -1,0 +1,98 @@
+"""flow-surrogate end to end on a tiny dataset (32x16 samples generated in the test): data, an
+ensemble and the baseline, every metric and claim, the report, predict and export from the run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flowlearn.cli._app import app
+from flowlearn.experiments import execute, get, load_run
+from flowlearn.report import render_run
+
+TINY = {
+    "grid": (32, 16),
+    "n_samples": 30,
+    "re_range": (5.0, 20.0),
+    "n_heldout": 2,
+    "re_sweep": (3.0, 30.0),
+    "n_re_sweep": 6,
+    "width": 4,
+    "baseline_width": 4,
+    "ensemble": 2,
+    "epochs": 2,
+    "baseline_epochs": 2,
+    "batch_size": 8,
+    "workers": 1,
+    "n_lbm_timing": 1,
+    "device": "cpu",
+}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("surrogate")
+    exp = get("flow-surrogate")
+    config = exp.make_config(**TINY, data_dir=str(root / "data"))
+    return execute(exp, config, root / "runs")
+
+
+def test_run_measures_every_quantity(run_dir):
+    run = load_run(run_dir)
+    m = run.metrics
+    assert m["samples"]["train"] >= 10 and m["samples"]["test"] >= 1
+    assert 0 < m["test_error"] < 1.5  # two epochs: poor, but a finite relative error
+    assert set(m["heldout_error_by_family"]) <= {"naca", "star", "pair"}
+    assert set(m["test_channel_mse"]) == {"u", "v", "p", "total"}
+    assert math.isfinite(m["cd_error_heldout"]) and math.isfinite(m["guo_test_error"])
+    # The control-volume drag of the LBM's own fields is close to its momentum exchange.
+    assert m["cd_estimator_bias_test"] < 0.1
+    assert m["lbm_seconds_per_sample"] > 0
+    assert m["speedup"]["64"] > 0 and m["speedup"]["1"] > 0
+    assert -1 <= m["spread_error_spearman_pixels"] <= 1
+    for counts in (d["status"] for d in m["datasets"].values()):
+        assert counts["pending"] == 0
+    # claims are decided from the numbers
+    naca = m["heldout_error_by_family"].get("naca", 0.0)
+    guo = run.claims[0]
+    assert guo.reproduced == (m["test_error"] <= 0.0269 and naca <= 0.0269)
+    assert len(run.arrays["test_error"]) == m["samples"]["test"]
+    assert run.arrays["example_true"].shape[1:] == (3, 16, 32)
+
+
+def test_checkpoints_hold_normalisation_and_report_renders(run_dir):
+    from flowlearn.training import load_checkpoint
+    from flowlearn.training.surrogate import member_checkpoints
+
+    paths = member_checkpoints(run_dir)
+    assert len(paths) == 2
+    ckpt = load_checkpoint(paths[0])
+    assert ckpt.config["surrogate"]["grid"] == [32, 16]
+    assert {"in_mean", "out_std", "re_range"} <= set(ckpt.normalisation)
+    # fitted on the training split: its Re range lies inside the configured one
+    lo, hi = np.asarray(ckpt.normalisation["re_range"])
+    assert 5.0 <= lo <= hi <= 20.0
+    html = render_run(run_dir)
+    text = html.read_text(encoding="utf-8")
+    assert "surrogate_errors" in text or "Relative velocity error" in text
+
+
+def test_predict_and_export_from_the_run(run_dir, tmp_path):
+    csv = tmp_path / "body.csv"
+    csv.write_text("x,y\n0.5,0.35\n0.8,0.5\n0.5,0.65\n0.5,0.35\n", encoding="utf-8")
+    runner = CliRunner()
+    out = tmp_path / "pred"
+    result = runner.invoke(
+        app, ["predict", str(run_dir), "--shape", str(csv), "--re", "12", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "prediction.nc").exists() and (out / "prediction.png").exists()
+    onnx = tmp_path / "m.onnx"
+    result = runner.invoke(app, ["export", str(run_dir), "--onnx", "--out", str(onnx)])
+    assert result.exit_code == 0, result.output
+    meta = json.loads(onnx.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta["grid"] == [32, 16] or list(meta["grid"]) == [32, 16]
