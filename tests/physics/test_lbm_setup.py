@@ -116,9 +116,15 @@ def test_dataset_and_writers(tmp_path):
         output.write(ds, tmp_path / "flow.xyz")
 
 
-@pytest.mark.parametrize("outlet", ["pressure", "outflow"])
+@pytest.mark.parametrize("outlet", ["pressure", "outflow", "convective"])
 def test_inlet_outlet_flux(outlet):
-    from flowlearn.physics.lbm import NoSlipWall, Outflow, PressureOutlet, VelocityInlet
+    from flowlearn.physics.lbm import (
+        ConvectiveOutflow,
+        NoSlipWall,
+        Outflow,
+        PressureOutlet,
+        VelocityInlet,
+    )
 
     n = 16
 
@@ -126,7 +132,9 @@ def test_inlet_outlet_flux(outlet):
         y = p[:, 1]
         return np.stack([0.04 * y * (n - y) * 4 / n**2, 0 * y], axis=1)
 
-    out = PressureOutlet("east") if outlet == "pressure" else Outflow("east")
+    out = {"pressure": PressureOutlet, "outflow": Outflow, "convective": ConvectiveOutflow}[outlet](
+        "east"
+    )
     solver = make_solver(
         (48, n),
         0.1,
@@ -140,5 +148,17 @@ def test_inlet_outlet_flux(outlet):
         # a fixed outlet pressure makes the steady state exact: the flux is the inlet's
         np.testing.assert_allclose(flux, expected, rtol=1e-5)
     else:
-        # zero-gradient outflow fixes no pressure level: density (and flux) may drift slowly
+        # outflows fix no pressure level: density (and flux) may drift slowly
         assert np.all(np.isfinite(flux)) and abs(flux[-1] / expected - 1) < 0.3
+
+
+def test_outlets_agree_on_the_cylinder_drag():
+    """Schäfer–Turek 2D-1 at 10 cells per diameter: the drag barely depends on the outlet."""
+    cd = {}
+    for outlet in ("pressure", "convective"):
+        case = cases.schafer_turek(20, cells_per_diameter=10, outlet=outlet, dtype="float32")
+        case.solver.run(40_000, check_every=500, steady_tol=1e-7)
+        cd[outlet] = case.coefficients()["cd"]
+    assert cd["convective"] == pytest.approx(cd["pressure"], rel=0.01)
+    with pytest.raises(ValueError, match="convective"):
+        cases.schafer_turek(20, cells_per_diameter=10, outlet="open")

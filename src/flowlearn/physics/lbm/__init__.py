@@ -14,6 +14,7 @@ Quick start (Schäfer–Turek 2D-1: 440 x 82 cells, ~31k steps, about a minute o
 from flowlearn.physics.lbm import cases, observables, output
 from flowlearn.physics.lbm._kernels import Lattice, lattice
 from flowlearn.physics.lbm.boundaries import (
+    ConvectiveOutflow,
     MovingWall,
     NoSlipWall,
     Obstacle,
@@ -31,6 +32,7 @@ __all__ = [
     "BGK",
     "TRT",
     "Case",
+    "ConvectiveOutflow",
     "DivergenceError",
     "Lattice",
     "LatticeUnits",

@@ -213,11 +213,13 @@ def boundary_kernel(stencil: str, dtype: str, kind: str, compressible: bool = Fa
     ``kind``: "noslip" (half-way bounce-back), "bouzidi" (linear interpolated bounce-back,
     wall distance ``q`` per link), "ubb" (moving wall / velocity inlet, ``vel_i`` per link),
     "density" (fixed density 1, pressure outlet), "outflow" (zero-gradient extrapolation; the
-    normal is encoded in the kind: "outflow+x" etc.).
+    normal is encoded in the kind: "outflow+x" etc.), "convective" (lbmpy's
+    ExtrapolationOutflow: the index array also holds each link's last two values, "convective+x").
     """
     import pystencils as ps
     from lbmpy.boundaries import (
         UBB,
+        ExtrapolationOutflow,
         FixedDensity,
         NoSlip,
         NoSlipLinearBouzidi,
@@ -238,11 +240,14 @@ def boundary_kernel(stencil: str, dtype: str, kind: str, compressible: bool = Fa
         obj = UBB(lambda *a, **k: None, dim=lat.dim, data_type=dtype)
     elif kind == "density":
         obj = FixedDensity(1.0)
-    elif kind.startswith("outflow"):
+    elif kind.startswith(("outflow", "convective")):
         axis = "xyz".index(kind[-1])
         normal = [0] * lat.dim
         normal[axis] = 1 if kind[-2] == "+" else -1
-        obj = SimpleExtrapolationOutflow(tuple(normal), method_obj.stencil)
+        if kind.startswith("outflow"):
+            obj = SimpleExtrapolationOutflow(tuple(normal), method_obj.stencil)
+        else:
+            obj = ExtrapolationOutflow(tuple(normal), method_obj, data_type=dtype)
     else:
         raise ValueError(f"unknown boundary kind {kind!r}")
     index_dtype = numpy_data_type_for_boundary_object(obj, lat.dim)

@@ -88,6 +88,20 @@ class Outflow:
 
 
 @dataclass(frozen=True)
+class ConvectiveOutflow:
+    """Outflow that lets waves leave: the missing populations are interpolated in time and space
+    from the neighbour cell inside at the lattice sound speed (Geier et al. 2015, eq. F.2; lbmpy
+    ``ExtrapolationOutflow``). Like :class:`Outflow` it fixes no pressure level."""
+
+    side: str
+
+    @property
+    def kind(self) -> str:
+        axis, sign = SIDES[self.side]
+        return f"convective{'+' if sign > 0 else '-'}{'xyz'[axis]}"
+
+
+@dataclass(frozen=True)
 class Obstacle:
     """A solid body given by a signed distance function (negative inside), lattice units.
 
@@ -109,7 +123,15 @@ class Obstacle:
         return "bouzidi" if self.interpolated else "noslip"
 
 
-Boundary = NoSlipWall | MovingWall | VelocityInlet | PressureOutlet | Outflow | Obstacle
+Boundary = (
+    NoSlipWall
+    | MovingWall
+    | VelocityInlet
+    | PressureOutlet
+    | Outflow
+    | ConvectiveOutflow
+    | Obstacle
+)
 
 
 def to_internal(a: np.ndarray) -> np.ndarray:

@@ -17,9 +17,11 @@ import numpy as np
 from flowlearn.physics import geometry
 from flowlearn.physics.lbm import forces, observables, output
 from flowlearn.physics.lbm.boundaries import (
+    ConvectiveOutflow,
     MovingWall,
     NoSlipWall,
     Obstacle,
+    Outflow,
     PressureOutlet,
     VelocityInlet,
 )
@@ -136,6 +138,7 @@ def channel_with_shape(
     collision: Collision | None = None,
     dtype: str = "float64",
     threads: int | None = None,
+    outlet: str = "pressure",
 ) -> Case:
     """2-D channel ``length`` x ``height`` (physical) with a parabolic inlet of peak ``u_max``,
     a pressure outlet, no-slip walls and ``shape`` inside.
@@ -157,8 +160,20 @@ def channel_with_shape(
         "channel_height": height,
         "ref_length": ref_length,
         "interpolated_walls": interpolated,
+        "outlet": outlet,
     }
-    return _channel(shape, units, (nx, ny), attrs, interpolated, collision, dtype, threads)
+    return _channel(shape, units, (nx, ny), attrs, interpolated, collision, dtype, threads, outlet)
+
+
+OUTLETS = {"pressure": PressureOutlet, "convective": ConvectiveOutflow, "outflow": Outflow}
+
+
+def _outlet(kind: str):
+    """The east-side outlet: "pressure" (fixed density, the default), "convective" (waves leave,
+    no pressure level) or "outflow" (zero gradient)."""
+    if kind not in OUTLETS:
+        raise ValueError(f"outlet {kind!r} unknown; choose one of {', '.join(OUTLETS)}")
+    return OUTLETS[kind]("east")
 
 
 def obstacle_channel(
@@ -204,6 +219,7 @@ def _channel(
     collision: Collision | None,
     dtype: str,
     threads: int | None,
+    outlet: str = "pressure",
 ) -> Case:
     """Parabolic inlet (mean ``units.u_lattice``) west, pressure outlet east, no-slip walls
     south and north, ``shape`` (physical units, spacing ``units.dx``) inside."""
@@ -227,7 +243,7 @@ def _channel(
         collision=collision or TRT(),
         boundaries=[
             VelocityInlet("west", inlet),
-            PressureOutlet("east"),
+            _outlet(outlet),
             NoSlipWall("south"),
             NoSlipWall("north"),
             Obstacle(sdf, interpolated=interpolated),

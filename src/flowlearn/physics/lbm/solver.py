@@ -248,6 +248,21 @@ class Solver:
             name = getattr(b, "name", None) or getattr(b, "side", "boundary")
             self._links.append(_LinkSet(name, b.kind, kernel, index, cells, dirs))
 
+    def _init_convective(self) -> None:
+        """Seed the last-step values of convective-outflow links from the current PDFs (lbmpy's
+        init callback: the population against the link in the tangential neighbour inside)."""
+        lat = self.lattice
+        for s in self._links:
+            if not s.kind.startswith("convective"):
+                continue
+            axis = "xyz".index(s.kind[-1])
+            normal = np.zeros(self.dim, dtype=int)
+            normal[axis] = 1 if s.kind[-2] == "+" else -1
+            domain = s.cells + lat.c[s.dirs] - normal
+            values = self.src[(*domain.T, lat.inv[s.dirs])]
+            s.index["pdf"] = values
+            s.index["pdf_nd"] = values
+
     def _sdf_of(self, b: Obstacle) -> np.ndarray:
         return self._wrap(sdf_on_grid(b, self.grid))
 
@@ -278,6 +293,7 @@ class Solver:
         self.src[inner] = np.moveaxis(feq - lat.w.reshape(-1, *([1] * self.dim)), 0, -1)
         self.dst[...] = self.src
         self.time = 0
+        self._init_convective()
 
     def _periodic_copy(self, f: np.ndarray) -> None:
         for axis, p in enumerate(self.periodic):
