@@ -96,3 +96,30 @@ def test_predict_and_export_from_the_run(run_dir, tmp_path):
     assert result.exit_code == 0, result.output
     meta = json.loads(onnx.with_suffix(".json").read_text(encoding="utf-8"))
     assert meta["grid"] == [32, 16] or list(meta["grid"]) == [32, 16]
+
+
+def test_two_rank_launch_trains_with_ddp_and_reports_once(tmp_path):
+    """The same command under torchrun (2 CPU ranks; srun on a cluster works alike): one shared
+    run directory, rank 0 makes the data and the report, both ranks train with DDP."""
+    import os
+    import subprocess
+    import sys
+
+    sets = [
+        "grid=[32,16]", "n_samples=24", "re_range=[5,20]", "n_heldout=2", "n_re_sweep=0",
+        "width=4", "baseline=false", "ensemble=1", "epochs=2", "batch_size=8", "workers=1",
+        "n_lbm_timing=1", f"data_dir={tmp_path / 'data'}",
+    ]  # fmt: skip
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+           "-m", "flowlearn", "run", "flow-surrogate", "--device", "cpu",
+           "--out", str(tmp_path / "runs")]  # fmt: skip
+    for s in sets:
+        cmd += ["--set", s]
+    env = {**os.environ, "FLOWLEARN_RUN_ID": "two-ranks", "MPLBACKEND": "Agg"}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_dir = tmp_path / "runs" / "flow-surrogate" / "two-ranks"
+    assert "Starting with 2 processes" in (run_dir / "run.log").read_text(encoding="utf-8")
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in (run_dir / "run.rank1.log").read_text("utf-8")
+    run = load_run(run_dir)
+    assert run.metrics["samples"]["test"] >= 1 and (run_dir / "report.html").exists()

@@ -136,3 +136,26 @@ def test_a_failed_run_keeps_its_config_and_says_why_in_the_log(tmp_path):
     (run_dir,) = (tmp_path / "broken").iterdir()
     assert (run_dir / "config.yaml").is_file()
     assert "solver diverged at step 12" in (run_dir / "run.log").read_text()
+
+
+def test_launch_rank_and_shared_run_dir(tmp_path, monkeypatch):
+    from flowlearn.experiments._runs import launch_rank, shared_run_dir
+
+    for key in ("RANK", "WORLD_SIZE", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_JOB_ID"):
+        monkeypatch.delenv(key, raising=False)
+    assert launch_rank() == (0, 1)
+    monkeypatch.setenv("SLURM_NTASKS", "8")
+    monkeypatch.setenv("SLURM_PROCID", "5")
+    assert launch_rank() == (5, 8)
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert launch_rank() == (1, 2)  # torchrun's variables first
+    monkeypatch.setenv("FLOWLEARN_RUN_ID", "job-7")
+    with pytest.raises(TimeoutError, match="rank 1"):
+        shared_run_dir(tmp_path, "capacity", rank=1, timeout_s=0.2)
+    made = shared_run_dir(tmp_path, "capacity", rank=0)
+    assert made == tmp_path / "capacity" / "job-7"
+    (made / "config.yaml").write_text("experiment: capacity\n", encoding="utf-8")
+    assert shared_run_dir(tmp_path, "capacity", rank=1) == made
+    with pytest.raises(FileExistsError, match="FLOWLEARN_RUN_ID"):
+        shared_run_dir(tmp_path, "capacity", rank=0)

@@ -136,6 +136,8 @@ def _run_one(
         f"expected {experiment.runtime_quick if config.quick else experiment.runtime_full})"
     )
     run_dir = exps.execute(experiment, config, out)
+    if exps.launch_rank()[0] > 0:  # one report per launch: rank 0 writes it
+        return run_dir
     report = render_run(run_dir)
     _print_claims(run_dir)
     console.print(f"run directory: [bold]{run_dir}[/]\nreport: {report}")

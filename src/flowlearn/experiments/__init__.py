@@ -14,6 +14,7 @@ from flowlearn.experiments._config import ConfigError, build_config
 from flowlearn.experiments._runs import (
     RunRecord,
     execute,
+    launch_rank,
     load_run,
     new_run_dir,
     resolve_device,
@@ -71,6 +72,7 @@ __all__ = [
     "build_config",
     "execute",
     "get",
+    "launch_rank",
     "load_run",
     "names",
     "new_run_dir",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import random
 import time
@@ -54,6 +55,50 @@ def new_run_dir(out: Path, experiment: str, now: datetime | None = None) -> Path
             continue
         return candidate
     raise RuntimeError(f"could not create a new run directory under {parent}")
+
+
+def launch_rank() -> tuple[int, int]:
+    """``(rank, world size)`` of this process when a launcher started several copies of the same
+    command (torchrun, or SLURM's srun with several tasks); ``(0, 1)`` otherwise."""
+    env = os.environ
+    if "RANK" in env and "WORLD_SIZE" in env:
+        return int(env["RANK"]), int(env["WORLD_SIZE"])
+    if int(env.get("SLURM_NTASKS", "1")) > 1 and "SLURM_PROCID" in env:
+        return int(env["SLURM_PROCID"]), int(env["SLURM_NTASKS"])
+    return 0, 1
+
+
+def _launch_id() -> str:
+    """A name every rank of one launch computes alike: ``FLOWLEARN_RUN_ID``, else SLURM's job
+    and step, else torchrun's rendezvous (run id and master port)."""
+    env = os.environ
+    if env.get("FLOWLEARN_RUN_ID"):
+        return env["FLOWLEARN_RUN_ID"]
+    if env.get("SLURM_JOB_ID"):
+        return f"slurm-{env['SLURM_JOB_ID']}.{env.get('SLURM_STEP_ID', '0')}"
+    return f"torchrun-{env.get('TORCHELASTIC_RUN_ID', 'none')}-{env.get('MASTER_PORT', '0')}"
+
+
+def shared_run_dir(out: Path, experiment: str, rank: int, timeout_s: float = 600.0) -> Path:
+    """The run directory of a multi-process launch: rank 0 creates ``out/experiment/<launch
+    id>`` (refusing one that exists), the other ranks wait for its ``config.yaml``."""
+    path = Path(out) / experiment / _launch_id()
+    if rank == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            raise FileExistsError(
+                f"run directory {path} exists from an earlier launch: set FLOWLEARN_RUN_ID to a "
+                "new name"
+            ) from None
+        return path
+    start = time.monotonic()
+    while not (path / CONFIG_FILE).exists():
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"rank {rank}: rank 0 did not create {path} in {timeout_s:.0f} s")
+        time.sleep(0.5)
+    return path
 
 
 def seed_everything(seed: int) -> None:
@@ -138,9 +183,23 @@ def execute(experiment: Experiment, config: ExperimentConfig, out: Path) -> Path
     """Run ``experiment`` with ``config`` in a new run directory under ``out``; return it.
 
     The config is written before the run starts, so an interrupted run still says what it was.
+    Launched as several processes (torchrun, srun: see :func:`launch_rank`), all ranks share one
+    run directory and run the experiment (distributed training needs them all); rank 0 alone
+    writes the config, metrics and arrays.
     """
-    run_dir = new_run_dir(out, experiment.name)
-    (run_dir / CONFIG_FILE).write_text(config_to_yaml(experiment.name, config), encoding="utf-8")
+    rank, world = launch_rank()
+    if world > 1:
+        run_dir = shared_run_dir(out, experiment.name, rank)
+    else:
+        run_dir = new_run_dir(out, experiment.name)
+    if rank > 0:  # rank 0 writes the run's files; the others train beside it and log apart
+        with _log_to(run_dir / f"run.rank{rank}.log"):
+            seed_everything(config.seed)
+            experiment.run(config, run_dir)
+        return run_dir
+    text = config_to_yaml(experiment.name, config)
+    (run_dir / (CONFIG_FILE + ".tmp")).write_text(text, encoding="utf-8")
+    (run_dir / (CONFIG_FILE + ".tmp")).replace(run_dir / CONFIG_FILE)
     with _log_to(run_dir / LOG_FILE):
         log.info("flowlearn %s: run %s in %s", __version__, experiment.name, run_dir)
         log.info("config: %s", config.model_dump(mode="json"))

@@ -21,6 +21,7 @@ then cached); full size: ``flowlearn run flow-surrogate --config configs/flow-su
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ from flowlearn.data import flow_dataset as fd
 from flowlearn.data.mnist import cache_dir
 from flowlearn.evaluation import flow_metrics as fm
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
-from flowlearn.experiments._runs import resolve_device, seed_everything
+from flowlearn.experiments._runs import launch_rank, resolve_device, seed_everything
 from flowlearn.physics.shape_families import FAMILIES, HELDOUT_FAMILIES, TRAIN_FAMILIES
 from flowlearn.training import SupervisedModule, fit
 from flowlearn.training.surrogate import (
@@ -160,6 +161,8 @@ def _generate(name: str, spec: fd.FlowDatasetSpec, config: Config) -> Path:
         if done % step == 0 or done == total:
             _say(f"  {name}: {done}/{total} samples")
 
+    if launch_rank()[0] > 0:
+        return _wait_for(path)
     todo = int((fd.status(path) == fd.PENDING).sum()) if path.exists() else spec.n
     if todo:
         _say(
@@ -172,6 +175,27 @@ def _generate(name: str, spec: fd.FlowDatasetSpec, config: Config) -> Path:
     if report.computed:
         _say(f"  {name}: {report.counts} in {report.wall_time_s:.0f} s")
     return path
+
+
+def _wait_for(path: Path, poll_s: float = 2.0) -> Path:
+    """Ranks other than 0 of a multi-process launch wait for rank 0's dataset."""
+    while not (path.exists() and not (fd.status(path) == fd.PENDING).any()):
+        time.sleep(poll_s)
+    return path
+
+
+def _distributed_options(config: Config) -> dict[str, Any]:
+    """Lightning options: DDP across the ranks of a launch (torchrun, srun), else spawned DDP
+    over ``devices`` on this node, else one device."""
+    _, world = launch_rank()
+    if world > 1:
+        local = int(
+            os.environ.get("LOCAL_WORLD_SIZE") or os.environ.get("SLURM_NTASKS_PER_NODE") or world
+        )
+        return {"devices": local, "num_nodes": max(1, world // local), "strategy": "ddp"}
+    if config.devices > 1:
+        return {"devices": config.devices, "strategy": "ddp_spawn"}
+    return {}
 
 
 def _arrays(path: Path) -> dict[str, np.ndarray]:
@@ -248,7 +272,7 @@ def _train_member(
         max_epochs=epochs,
         device=device,
         progress=sys.stdout.isatty(),
-        **({"devices": config.devices, "strategy": "ddp_spawn"} if config.devices > 1 else {}),
+        **_distributed_options(config),
     )
     last = history[-1]
     _say(
@@ -328,6 +352,8 @@ def run(config: Config, run_dir: Path) -> Result:
             "guo", 0, config, norm, train, val, run_dir, device, fingerprint
         )
     train_seconds = time.perf_counter() - train_start
+    if launch_rank()[0] > 0:  # rank 0 evaluates and reports
+        return Result(metrics={}, claims=[])
 
     surrogate = FlowSurrogate.load(member_checkpoints(run_dir, config.architecture))
     guo = FlowSurrogate.load(member_checkpoints(run_dir, "guo")) if "guo_0" in histories else None
