@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re as regex
 import sys
 import time
 from pathlib import Path
@@ -189,9 +190,9 @@ def _distributed_options(config: Config) -> dict[str, Any]:
     over ``devices`` on this node, else one device."""
     _, world = launch_rank()
     if world > 1:
-        local = int(
-            os.environ.get("LOCAL_WORLD_SIZE") or os.environ.get("SLURM_NTASKS_PER_NODE") or world
-        )
+        per_node = os.environ.get("LOCAL_WORLD_SIZE") or os.environ.get("SLURM_NTASKS_PER_NODE")
+        # SLURM may write "4(x2)": the count per node comes first
+        local = int(regex.match(r"\d+", per_node).group()) if per_node else world
         return {"devices": local, "num_nodes": max(1, world // local), "strategy": "ddp"}
     if config.devices > 1:
         return {"devices": config.devices, "strategy": "ddp_spawn"}
