@@ -265,3 +265,15 @@ def test_bench_surrogate_json(run_dir):
         assert data["surrogate"]["per_sample_s"][b] > 0
         assert data["speedup"][b] > 0
     assert data["surrogate"]["members"] == 2
+
+
+def test_bench_surrogate_untrained_guo_and_bad_architecture():
+    result = invoke(
+        "bench", "surrogate", "--grid", "32x16", "--architecture", "guo", "--n-lbm", "1",
+        "--repeats", "1", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "GuoCNN" in data["surrogate"]["model"] and data["speedup"]["64"] > 0
+    bad = invoke("bench", "surrogate", "--architecture", "vit")
+    assert bad.exit_code == 2 and "unet or guo" in bad.output

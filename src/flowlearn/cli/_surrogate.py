@@ -412,14 +412,14 @@ def dataset_export(
 
 
 # ------------------------------------------------------------------------------ surrogate
-def _load_surrogate(run_dir: Path, only_member: int | None = None):
+def _load_surrogate(run_dir: Path, only_member: int | None = None, architecture: str = "unet"):
     from flowlearn.training import CheckpointError
     from flowlearn.training.surrogate import FlowSurrogate, member_checkpoints
 
     if not run_dir.is_dir():
         raise _fail(f"run directory {run_dir} does not exist")
     try:
-        paths = member_checkpoints(run_dir, "unet")
+        paths = member_checkpoints(run_dir, architecture)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
     if only_member is not None:
@@ -881,9 +881,9 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _untrained_surrogate(grid: tuple[int, int], spec, status) -> Any:
-    """A default-size FlowUNet (base 16, depth 3), random weights, normaliser fitted on the
-    first steady LBM sample of ``spec``."""
+def _untrained_surrogate(grid: tuple[int, int], spec, status, architecture: str = "unet") -> Any:
+    """A default-size network (FlowUNet base 16, depth 3, or GuoCNN width 16), random weights,
+    normaliser fitted on the first steady LBM sample of ``spec``."""
     from flowlearn.data.flow_dataset import OK, compute_sample
     from flowlearn.training.surrogate import (
         FlowSurrogate,
@@ -905,8 +905,8 @@ def _untrained_surrogate(grid: tuple[int, int], spec, status) -> Any:
         raise _fail(f"no steady LBM sample in 10 tries on {nx}x{ny}: use a larger --grid", code=1)
     norm = Normaliser.fit(make_inputs(s.sdf, s.mask, s.re), s.fields[None])
     norm.re_range = np.array(spec.re, dtype=np.float32)
-    net = build_model("unet", grid, 16, 3)
-    return FlowSurrogate([Member("unet", net)], norm, grid)
+    net = build_model(architecture, grid, 16, 3)
+    return FlowSurrogate([Member(architecture, net)], norm, grid)
 
 
 @bench_app.command("surrogate", epilog="Example: flowlearn bench surrogate --grid 64x32 --n-lbm 3")
@@ -921,6 +921,9 @@ def bench_surrogate(
         typer.Option(help="Cells NXxNY without RUN_DIR (default 64x32); with it, its grid."),
     ] = None,
     n_lbm: Annotated[int, typer.Option(help="Steady LBM samples to time.", min=1)] = 3,
+    architecture: Annotated[
+        str, typer.Option(help="unet (the ensemble, default) or guo (Guo et al.'s CNN).")
+    ] = "unet",
     repeats: Annotated[int, typer.Option(help="Timed surrogate calls per batch size.", min=1)] = 5,
     threads: Annotated[
         int | None, typer.Option(help="LBM OpenMP threads (default: all cores).", min=1)
@@ -936,11 +939,13 @@ def bench_surrogate(
     from flowlearn.physics.shape_families import TRAIN_FAMILIES
 
     out_console = err_console if json_out else console
+    if architecture not in ("unet", "guo"):
+        raise _fail(f"--architecture {architecture!r}: choose unet or guo")
     tries = 4 * n_lbm + 2
     with out_console.status("preparing") as status, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NaN checks of a diverging sample
         if run_dir is not None:
-            surrogate, _ = _load_surrogate(run_dir)
+            surrogate, _ = _load_surrogate(run_dir, architecture=architecture)
             sgrid = tuple(surrogate.grid)
             if grid is not None and parse_grid(grid) != sgrid:
                 raise _fail(
@@ -948,17 +953,22 @@ def bench_surrogate(
                     "leave --grid out to time it on its own grid"
                 )
             re_range = tuple(float(r) for r in surrogate.normaliser.re_range)
-            what = f"{len(surrogate.members)}-member U-Net ensemble of {run_dir}"
+            kind = "U-Net ensemble" if architecture == "unet" else "Guo CNN"
+            what = f"{len(surrogate.members)}-member {kind} of {run_dir}"
         else:
             sgrid = parse_grid(grid or "64x32")
             re_range = (10.0, 40.0)
-            what = "untrained FlowUNet(base 16, depth 3): timing does not depend on the weights"
+            what = (
+                "untrained FlowUNet(base 16, depth 3)"
+                if architecture == "unet"
+                else "untrained GuoCNN(width 16)"
+            ) + ": timing does not depend on the weights"
         try:
             spec = FlowDatasetSpec(grid=sgrid, n=tries, re=re_range, families=TRAIN_FAMILIES)
         except DatasetError as exc:
             raise _fail(str(exc)) from None
         if run_dir is None:
-            surrogate = _untrained_surrogate(sgrid, spec, status.update)
+            surrogate = _untrained_surrogate(sgrid, spec, status.update, architecture)
 
         def progress(i: int, rec: dict[str, Any]) -> None:
             status.update(f"LBM sample {i}: {rec['status']} in {rec['seconds']:.2f} s")
