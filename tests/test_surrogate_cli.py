@@ -209,6 +209,25 @@ def test_predict_errors_exit_2(run_dir, body_csv, tmp_path):
     assert result.exit_code == 2
     assert "cannot load the surrogate" in result.output and "unet-1" in result.output
 
+    # a checkpoint written by another flowlearn version is refused, naming both versions
+    import flowlearn
+    from flowlearn.training import _checkpoint
+    from flowlearn.training.surrogate import build_model as _build
+
+    older = tmp_path / "older"
+    shutil.copytree(run_dir, older)
+    ckpt = older / "models/unet-0/checkpoints/best.safetensors"
+    original = _checkpoint.__version__
+    _checkpoint.__version__ = "0.0.1"
+    try:
+        save_weights(ckpt, _build("unet", GRID, 4, 3), config={"surrogate": {
+            "architecture": "unet", "grid": list(GRID), "width": 4, "depth": 3}})  # fmt: skip
+    finally:
+        _checkpoint.__version__ = original
+    result = invoke("predict", older, "--shape", body_csv, "--re", "20")
+    assert result.exit_code == 2
+    assert "0.0.1" in result.output and flowlearn.__version__ in result.output
+
     outside = tmp_path / "outside.csv"
     outside.write_text("1.5,0.5\n2.5,0.4\n2.5,0.6\n1.5,0.5\n")
     result = invoke("predict", run_dir, "--shape", outside, "--re", "20")
