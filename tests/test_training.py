@@ -343,3 +343,15 @@ def test_two_process_ddp_trains_and_returns_rank_zero_history(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
     ckpt = load_checkpoint(tmp_path / "checkpoints" / LAST_CHECKPOINT)
     assert [row["epoch"] for row in ckpt.history] == [1, 2]
+
+
+def test_last_checkpoint_follows_every_epoch_even_without_improvement(tmp_path):
+    """``last`` holds the latest epoch even when ``best`` stopped improving: a run killed after
+    its best epoch loses nothing."""
+    module, train, val = _setup()
+    module.lr = 1e-30  # the weights do not move: the val loss never improves after epoch 1
+    fit(module, train, val, tmp_path, max_epochs=4, device="cpu", progress=False)
+    last = load_checkpoint(tmp_path / "checkpoints" / LAST_CHECKPOINT)
+    best = load_checkpoint(tmp_path / "checkpoints" / "best.safetensors")
+    assert [row["epoch"] for row in last.history] == [1, 2, 3, 4]
+    assert len(best.history) < 4

@@ -131,6 +131,19 @@ class _SafetensorsModelCheckpoint(ModelCheckpoint):
             rank_zero_warn(self._held_warning)
         self._held_warning = None
 
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Lightning (>= 2.5) refreshes ``last`` only in an epoch that also improved ``best``:
+        # after the best epoch, an interrupted run would lose every epoch since. Save it anyway.
+        super().on_train_epoch_end(trainer, pl_module)
+        due = (trainer.current_epoch + 1) % max(1, self._every_n_epochs) == 0
+        if (
+            self.save_last
+            and due
+            and self._should_save_on_train_epoch_end(trainer)
+            and not self._should_skip_saving_checkpoint(trainer)
+        ):
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
 
 def _accelerator(device: str) -> str:
     if device not in DEVICES:
