@@ -197,5 +197,5 @@ EXPERIMENT = Experiment(
     run=run,
     quick={"n_train": 3000, "n_test": 1000, "epochs": 3, "low_lr_epochs": 1, "denoise_epochs": 2},
     runtime_quick="~75-85 s",
-    runtime_full="~2-3 h on 2 CPU cores (estimated); minutes on a GPU",
+    runtime_full="~30 min (1,909 s measured on one busy core: val loss 0.0990)",
 )
