@@ -647,8 +647,7 @@ def _claims(m: dict[str, Any], config: Config) -> list[Claim]:
                 "same CPU, same grid, one run, one core per LBM sample. flowlearn's LBM runs at "
                 "the memory-bandwidth bound (flowlearn bench lbm) and a small grid is steady "
                 "within a few thousand steps, so the gap is far smaller than against the "
-                "solver Guo et al. timed; it grows with the grid (steps to steady state grow "
-                "with its length, the network's cost only with its area)."
+                "solver Guo et al. timed."
             ),
         ),
     ]
