@@ -31,8 +31,8 @@ TARGET_ERROR = 0.005
 
 
 class Config(M.MnistConfig):
-    n_models: int = Field(5, ge=1, le=50, description="networks in the ensemble (Wan et al.: 5)")
-    epochs: int = Field(15, ge=1, le=500, description="epochs per network")
+    n_models: int = Field(2, ge=1, le=50, description="networks in the ensemble (Wan et al.: 5)")
+    epochs: int = Field(12, ge=1, le=500, description="epochs per network")
     width: int = Field(
         32, ge=4, le=256, description="filters of the first block (x2 in the second)"
     )
@@ -124,5 +124,5 @@ EXPERIMENT = Experiment(
     run=run,
     quick={"n_train": 2000, "n_test": 1000, "epochs": 2, "n_models": 2, "width": 16},
     runtime_quick="~50 s",
-    runtime_full="~3 h on 2 CPU cores (estimated); minutes on a GPU",
+    runtime_full="~35 min (2,091 s measured: 0.32 % error)",
 )
