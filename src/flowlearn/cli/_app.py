@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from flowlearn import __version__
+from flowlearn.cli._console import console, err_console
+from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._lbm import bench_app, simulate_app
 from flowlearn.cli._surrogate import add_surrogate_commands
 
@@ -27,19 +28,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     epilog="Example: flowlearn tour --quick",
 )
-console = Console()
-err_console = Console(stderr=True)
 
 DEFAULT_OUT = Path("runs")
 
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(bench_app, name="bench")
 add_surrogate_commands(app)  # dataset, predict, export (and bench surrogate)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _version_callback(value: bool) -> None:

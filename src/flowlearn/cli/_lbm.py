@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from flowlearn.cli._console import console, warn
+from flowlearn.cli._console import fail as _fail
 
 simulate_app = typer.Typer(
     name="simulate",
@@ -34,8 +36,6 @@ bench_app = typer.Typer(
     pretty_exceptions_enable=False,
     epilog="Example: flowlearn bench lbm --quick",
 )
-console = Console()
-err_console = Console(stderr=True)
 
 
 @bench_app.callback()
@@ -69,11 +69,6 @@ Grid = Annotated[
     typer.Option(help="lattice NXxNY (replaces --cells), e.g. 440x82 for 20 cells per diameter"),
 ]
 Collision = Annotated[str, typer.Option(help="trt (default, magic 3/16) or bgk")]
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(2)
 
 
 def _run_case(
@@ -175,7 +170,7 @@ def _build(fn, *args, **kwargs):
         except (ShapeError, ValueError) as exc:
             raise _fail(str(exc)) from None
     for w in caught:
-        err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+        warn(str(w.message))
     return case
 
 

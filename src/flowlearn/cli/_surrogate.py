@@ -25,18 +25,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flowlearn.cli._console import console, err_console
+from flowlearn.cli._console import fail as _fail
+from flowlearn.cli._console import warn as _warn
 from flowlearn.cli._lbm import bench_app
 
 if TYPE_CHECKING:
     from flowlearn.physics.geometry import Shape
 
-console = Console()
-err_console = Console(stderr=True)
 
 dataset_app = typer.Typer(
     name="dataset",
@@ -55,19 +55,6 @@ RUN_DIR_HELP = (
 )
 PREDICT_EPILOG = "Example: flowlearn predict RUN_DIR --shape body.csv --re 30 --compare"
 EXPORT_EPILOG = "Example: flowlearn export RUN_DIR --onnx --out model.onnx"
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(
-        f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True
-    )
-    return typer.Exit(code)
-
-
-def _warn(message: str) -> None:
-    err_console.print(
-        f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
-    )
 
 
 def _note(message: str) -> None:

@@ -406,13 +406,12 @@ def run(config: Config, run_dir: Path) -> Result:
         ev_sweep,
         ev_guo,
         cv_true,
-        rho_pixels,
-        rho_per_sample,
-        rho_samples,
-        lbm_t,
-        sur_t,
-        one_t,
-        guo_t,
+        {
+            "spread_error_spearman_pixels": float(rho_pixels),
+            "spread_error_spearman_per_sample": float(np.nanmean(rho_per_sample)),
+            "spread_error_spearman_samples": rho_samples,
+        },
+        _speed_metrics(lbm_t, {"": sur_t, "_single_model": one_t, "_guo": guo_t}),
         {
             "generation_s": gen_seconds,
             "training_s": train_seconds,
@@ -438,6 +437,24 @@ def run(config: Config, run_dir: Path) -> Result:
     return Result(metrics=metrics, claims=_claims(metrics, config), arrays=arrays)
 
 
+def _speed_metrics(lbm: dict[str, Any], timed: dict[str, dict | None]) -> dict[str, Any]:
+    """Seconds per sample and speed-up over the LBM, per batch size, of each timed model
+    (``{suffix: time_surrogate result or None}``): ``speedup<suffix>`` and
+    ``<name>_seconds_per_sample``."""
+    names = {"": "surrogate", "_single_model": "single_model", "_guo": "guo"}
+    out: dict[str, Any] = {
+        "lbm_seconds_per_sample": lbm["mean_s"],
+        "lbm_threads": lbm.get("threads"),
+    }
+    for suffix, result in timed.items():
+        if result is None:
+            continue
+        per = {str(b): s for b, s in result["per_sample_s"].items()}
+        out[f"{names[suffix]}_seconds_per_sample"] = per
+        out[f"speedup{suffix}"] = {b: lbm["mean_s"] / s for b, s in per.items()}
+    return out
+
+
 def _family_means(err: np.ndarray, families: np.ndarray) -> dict[str, float]:
     return {f: float(err[families == f].mean()) for f in dict.fromkeys(families)}
 
@@ -454,13 +471,8 @@ def _metrics(
     ev_sweep,
     ev_guo,
     cv_true,
-    rho_pixels,
-    rho_per_sample,
-    rho_samples,
-    lbm_t,
-    sur_t,
-    one_t,
-    guo_t,
+    trust,
+    speed,
     times,
     datasets,
 ) -> dict[str, Any]:
@@ -494,17 +506,8 @@ def _metrics(
         "divergence_pred": float(ev_test["divergence"].mean()),
         "divergence_lbm": float(fm.divergence_residual(test["y"], test["mask"]).mean()),
         "no_slip_pred": float(ev_test["no_slip"].mean()),
-        "spread_error_spearman_pixels": float(rho_pixels),
-        "spread_error_spearman_per_sample": float(np.nanmean(rho_per_sample)),
-        "spread_error_spearman_samples": rho_samples,
-        "lbm_seconds_per_sample": lbm_t["mean_s"],
-        "surrogate_seconds_per_sample": {str(b): s for b, s in sur_t["per_sample_s"].items()},
-        "single_model_seconds_per_sample": {str(b): s for b, s in one_t["per_sample_s"].items()},
-        "speedup": {str(b): lbm_t["mean_s"] / s for b, s in sur_t["per_sample_s"].items()},
-        "speedup_single_model": {
-            str(b): lbm_t["mean_s"] / s for b, s in one_t["per_sample_s"].items()
-        },
-        "lbm_threads": lbm_t.get("threads"),
+        **trust,
+        **speed,
         "torch_threads": torch.get_num_threads(),
         "ensemble": config.ensemble,
         **times,
@@ -520,9 +523,6 @@ def _metrics(
         m["re_sweep_error_above"] = (
             float(ev_sweep["error"][sweep["re"] > hi].mean()) if (sweep["re"] > hi).any() else None
         )
-    if guo_t is not None:
-        m["guo_seconds_per_sample"] = {str(b): s for b, s in guo_t["per_sample_s"].items()}
-        m["speedup_guo"] = {str(b): lbm_t["mean_s"] / s for b, s in guo_t["per_sample_s"].items()}
     if ev_guo:
         m["guo_test_error"] = float(ev_guo["test"]["error"].mean())
         m["guo_test_channel_mse"] = ev_guo["test"]["channel_mse"]
