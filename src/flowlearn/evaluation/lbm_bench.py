@@ -255,3 +255,99 @@ def run_benchmark(
         "best": list(best.values()),
         "obstacle_vs_bare": ratio,
     }
+
+
+# ----------------------------------------------------------------------------------- GPU
+def gpu_bandwidth(mbytes: int = 1024, repeats: int = 20) -> dict[str, float]:
+    """Device-memory bandwidth (GB/s) of a device-to-device copy of ``mbytes`` MB, counting the
+    bytes read and written, best of ``repeats`` (timed with CUDA events)."""
+    from flowlearn.physics.lbm.gpu import require_cupy
+
+    cp = require_cupy()
+    n = mbytes * 2**20 // 4
+    a = cp.ones(n, dtype=cp.float32)
+    b = cp.empty_like(a)
+    start, stop = cp.cuda.Event(), cp.cuda.Event()
+    best = 0.0
+    for _ in range(repeats + 2):
+        start.record()
+        cp.copyto(b, a)
+        stop.record()
+        stop.synchronize()
+        dt = cp.cuda.get_elapsed_time(start, stop) / 1e3
+        best = max(best, 2 * a.nbytes / dt / 1e9)
+    return {"copy": best}
+
+
+def run_gpu_benchmark(quick: bool = False, progress: Callable[[str], None] | None = None) -> dict:
+    """The GPU rows: D2Q9 float32/float64 periodic at 256x128, 1024^2 and 4096^2 (2048^2 when
+    ``quick``), BGK float32 at the largest, D3Q19 float32 at 128^3 (64^3), each as a full step
+    (kernel and periodic ghost copies) beside the copy bandwidth bound measured in the same run;
+    the kernel alone is given as ``kernel_mlups``. The 4096^2 and 128^3 TRT cases run with
+    pystencils' default thread block and with 128 x 1 x 1 blocks (``block``)."""
+    from flowlearn.physics.lbm.collision import BGK, TRT
+    from flowlearn.physics.lbm.gpu import GpuPeriodicSolver, require_cupy
+
+    cp = require_cupy()
+    say = progress or (lambda _msg: None)
+    min_s = 0.3 if quick else 1.0
+    say("GPU memory bandwidth (device-to-device copy)")
+    bw = gpu_bandwidth(mbytes=256 if quick else 1024)
+    bandwidth = bw["copy"]
+    big = 2048 if quick else 4096
+    cube = 64 if quick else 128
+    # Each case with pystencils' default thread block and with warps along x (row blocks):
+    # which shape a kernel should use is measured here rather than assumed.
+    rows_of = (128, 1, 1)
+    cases = [
+        ("periodic 256x128 (one dataset-sized lattice)", (256, 128), "float32", TRT(), None),
+        ("periodic 1024^2", (1024, 1024), "float32", TRT(), None),
+        (f"periodic {big}^2", (big, big), "float32", TRT(), None),
+        (f"periodic {big}^2", (big, big), "float32", TRT(), rows_of),
+        (f"periodic {big}^2", (big, big), "float64", TRT(), None),
+        (f"periodic {big}^2", (big, big), "float64", TRT(), rows_of),
+        (f"periodic {big}^2 BGK", (big, big), "float32", BGK(), None),
+        (f"periodic {cube}^3", (cube,) * 3, "float32", TRT(), None),
+        (f"periodic {cube}^3", (cube,) * 3, "float32", TRT(), rows_of),
+    ]
+    rows = []
+    for case, shape, dtype, collision, block in cases:
+        say(f"GPU {case} {dtype} block {block or 'default'}")
+        solver = GpuPeriodicSolver(shape, 0.05, collision, dtype, block_size=block)
+        cells = int(np.prod(shape))
+
+        def full(n: int, s: GpuPeriodicSolver = solver) -> None:
+            s.step(n)
+            s.synchronize()
+
+        def kernel(n: int, s: GpuPeriodicSolver = solver) -> None:
+            s.kernel_only(n)
+            s.synchronize()
+
+        m, steps, dt = _time(full, cells, min_s)
+        kernel_mlups = _time(kernel, cells, min_s)[0]
+        per_cell = 2 * solver.lattice.q * np.dtype(dtype).itemsize
+        row = BenchRow(
+            case,
+            solver.stencil,
+            dtype,
+            tuple(shape),
+            0,
+            m,
+            bandwidth * 1e9 / per_cell / 1e6,
+            steps,
+            dt,
+        ).to_dict()
+        row["block"] = "default" if block is None else "x".join(map(str, block))
+        row["kernel_mlups"] = kernel_mlups
+        row["kernel_fraction"] = kernel_mlups / row["bound_mlups"]
+        rows.append(row)
+        del solver
+        cp.get_default_memory_pool().free_all_blocks()
+    props = cp.cuda.runtime.getDeviceProperties(0)
+    name = props["name"]
+    return {
+        "device": name.decode() if isinstance(name, bytes) else str(name),
+        "bandwidth_gbs": bw,
+        "rows": rows,
+    }
