@@ -123,3 +123,41 @@ def test_two_rank_launch_trains_with_ddp_and_reports_once(tmp_path):
     assert "GLOBAL_RANK: 1, MEMBER: 2/2" in (run_dir / "run.rank1.log").read_text("utf-8")
     run = load_run(run_dir)
     assert run.metrics["samples"]["test"] >= 1 and (run_dir / "report.html").exists()
+
+
+def test_epochs_fit_the_time_budget():
+    from flowlearn.experiments.flow_surrogate import fit_epochs_to_budget
+
+    plan = [("unet", 0), ("unet", 1), ("guo", 0)]
+    asked = {"unet": 100, "guo": 200}
+    per_epoch = {"unet": 1.0, "guo": 0.5}.__getitem__
+    # plenty of time: nothing is cut
+    roomy = fit_epochs_to_budget(asked, plan, per_epoch, remaining_s=10_000)
+    assert roomy["epochs"] == asked and roomy["scale"] == 1.0
+    # 2 x 100 x 1 s + 200 x 0.5 s = 300 s asked; 1000 s left keeps 100 for the evaluation
+    # and 3 s for the probes: 897 s is enough
+    assert fit_epochs_to_budget(asked, plan, per_epoch, 1000)["scale"] == 1.0
+    # 213 s left: 150 s for training (60 s evaluation, 3 s probes) -> half of every epoch count
+    tight = fit_epochs_to_budget(asked, plan, per_epoch, remaining_s=213)
+    assert tight["scale"] == pytest.approx(0.5)
+    assert tight["epochs"] == {"unet": 50, "guo": 100}
+    assert tight["training_s"] == pytest.approx(150)
+    # never below one epoch
+    assert fit_epochs_to_budget(asked, plan, per_epoch, 64)["epochs"] == {"unet": 1, "guo": 1}
+    with pytest.raises(ValueError, match="raise time_budget_minutes"):
+        fit_epochs_to_budget(asked, plan, per_epoch, remaining_s=30)
+
+
+def test_a_time_budget_cuts_the_epochs_and_the_run_says_so(run_dir):
+    """Same tiny data (cached by the first run), 1,000 epochs asked, 1.5 minutes allowed."""
+    exp = get("flow-surrogate")
+    root = run_dir.parents[2]
+    config = exp.make_config(
+        **{**TINY, "epochs": 1000, "baseline_epochs": 1000, "ensemble": 1},
+        time_budget_minutes=1.5,
+        data_dir=str(root / "data"),
+    )
+    m = load_run(execute(exp, config, root / "budget")).metrics
+    assert 0 < m["time_budget_scale"] < 1
+    assert 1 <= m["epochs"]["unet"] < 1000 and 1 <= m["epochs"]["guo"] < 1000
+    assert not list((root / "budget").glob("flow-surrogate/*/probe"))  # the probe is cleaned up

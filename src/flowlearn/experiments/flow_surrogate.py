@@ -92,6 +92,12 @@ class Config(ExperimentConfig):
     devices: int = Field(
         1, ge=1, le=1024, description="devices (GPUs) per member: > 1 trains with Lightning DDP"
     )
+    time_budget_minutes: float | None = Field(
+        None,
+        gt=0,
+        description="wall-clock budget of the whole run (e.g. a batch job's limit): epochs are "
+        "cut, all by the same factor, so that training ends in time; timed on a 2-epoch probe",
+    )
 
     @field_validator("families", "heldout_families")
     @classmethod
@@ -230,12 +236,14 @@ def _train_member(
     run_dir: Path,
     device: str,
     fingerprint: str,
+    epochs: int,
+    member_dir: Path | None = None,
+    quiet: bool = False,
 ) -> list[dict[str, Any]]:
     seed_everything(config.seed + 100 * k + (0 if architecture == "unet" else 50))
     width = config.width if architecture == "unet" else config.baseline_width
     net = build_model(architecture, config.grid, width, config.depth)
     channels = Member(architecture, net).channels
-    epochs = config.epochs if architecture == "unet" else config.baseline_epochs
 
     def loader(part: dict[str, np.ndarray], shuffle: bool) -> DataLoader:
         x = norm.inputs(part["x"])[:, channels].contiguous()
@@ -263,24 +271,82 @@ def _train_member(
         dataset_fingerprint=fingerprint,
     )
     n_params = sum(p.numel() for p in net.parameters())
-    _say(f"training {architecture} member {k} ({n_params:,} weights, {epochs} epochs)")
+    if not quiet:
+        _say(f"training {architecture} member {k} ({n_params:,} weights, {epochs} epochs)")
     start = time.perf_counter()
     history = fit(
         module,
         loader(train, True),
         loader(val, False),
-        run_dir / MEMBER_DIR.format(architecture=architecture, k=k),
+        member_dir or run_dir / MEMBER_DIR.format(architecture=architecture, k=k),
         max_epochs=epochs,
         device=device,
-        progress=sys.stdout.isatty(),
+        progress=sys.stdout.isatty() and not quiet,
         **_distributed_options(config),
     )
+    if quiet:
+        return history
     last = history[-1]
     _say(
         f"  train loss {last['train_loss']:.4f}, val loss {last['val_loss']:.4f} "
         f"({time.perf_counter() - start:.0f} s)"
     )
     return history
+
+
+#: Seconds kept for the evaluation and the report out of a run's time budget (at least).
+EVALUATION_RESERVE_S = 60.0
+
+
+def fit_epochs_to_budget(
+    epochs: dict[str, int],
+    plan: list[tuple[str, int]],
+    epoch_seconds: Any,
+    remaining_s: float,
+) -> dict[str, Any]:
+    """Epochs per architecture that fit the time left, all cut by one factor.
+
+    ``epochs``: the epochs asked for; ``plan``: the members to train (architecture, index);
+    ``epoch_seconds(architecture)``: the measured seconds of one epoch; ``remaining_s``: the
+    run's time left, of which the evaluation keeps ``max(60 s, 10 %)``. Never below 1 epoch;
+    never above what was asked.
+    """
+    per_epoch = {a: float(epoch_seconds(a)) for a in sorted({a for a, _ in plan})}
+    cost = sum(per_epoch[a] * epochs[a] for a, _ in plan)
+    training_s = (
+        remaining_s - sum(per_epoch.values()) * 2 - max(EVALUATION_RESERVE_S, 0.1 * remaining_s)
+    )
+    if training_s <= 0:
+        raise ValueError(
+            f"time budget: {remaining_s:.0f} s are left after the data, too few to train "
+            "anything: raise time_budget_minutes"
+        )
+    scale = min(1.0, training_s / cost) if cost > 0 else 1.0
+    cut = {a: max(1, math.floor(e * scale)) for a, e in epochs.items()}
+    return {"epochs": cut, "epoch_s": per_epoch, "scale": scale, "training_s": training_s}
+
+
+def _probe_epoch_seconds(
+    architecture: str,
+    config: Config,
+    norm: Normaliser,
+    train: dict[str, np.ndarray],
+    val: dict[str, np.ndarray],
+    run_dir: Path,
+    device: str,
+) -> float:
+    """Seconds per epoch of ``architecture`` here: a throw-away 2-epoch fit (Trainer set-up and
+    first-batch warm-up included, so the estimate errs on the long side)."""
+    import shutil
+
+    probe_dir = run_dir / "probe"
+    start = time.perf_counter()
+    _train_member(
+        architecture, 0, config, norm, train, val, run_dir, device, "", 2, probe_dir, quiet=True
+    )
+    seconds = (time.perf_counter() - start) / 2
+    shutil.rmtree(probe_dir, ignore_errors=True)
+    return seconds
 
 
 def _evaluate(
@@ -342,22 +408,48 @@ def run(config: Config, run_dir: Path) -> Result:
     fingerprint = sp["train"].fingerprint
     _say(f"{len(train['re'])} train / {len(val['re'])} val / {len(test['re'])} test samples")
 
-    histories = {}
-    train_start = time.perf_counter()
-    for k in range(config.ensemble):
-        histories[f"{config.architecture}_{k}"] = _train_member(
-            config.architecture, k, config, norm, train, val, run_dir, device, fingerprint
-        )
+    plan = [(config.architecture, k) for k in range(config.ensemble)]
     if config.baseline and config.architecture != "guo":
-        histories["guo_0"] = _train_member(
-            "guo", 0, config, norm, train, val, run_dir, device, fingerprint
+        plan.append(("guo", 0))
+    epochs = {"unet": config.epochs, "guo": config.baseline_epochs}
+    if config.architecture == "guo":
+        epochs["guo"] = config.epochs
+    train_start = time.perf_counter()
+    budget = None
+    if config.time_budget_minutes is not None:
+
+        def probe(arch: str) -> float:
+            return _probe_epoch_seconds(arch, config, norm, train, val, run_dir, device)
+
+        budget = fit_epochs_to_budget(
+            epochs,
+            plan,
+            probe,
+            remaining_s=60 * config.time_budget_minutes - (time.perf_counter() - run_start),
+        )
+        epochs = budget["epochs"]
+        _say(
+            f"time budget: {budget['training_s']:.0f} s for training; seconds per epoch "
+            + ", ".join(f"{a} {t:.2f}" for a, t in budget["epoch_s"].items())
+            + "; epochs "
+            + ", ".join(f"{a} {e}" for a, e in epochs.items())
+            + (" (cut to fit)" if budget["scale"] < 1 else "")
+        )
+    histories = {}
+    for arch, k in plan:
+        histories[f"{arch}_{k}"] = _train_member(
+            arch, k, config, norm, train, val, run_dir, device, fingerprint, epochs[arch]
         )
     train_seconds = time.perf_counter() - train_start
     if launch_rank()[0] > 0:  # rank 0 evaluates and reports
         return Result(metrics={}, claims=[])
 
-    surrogate = FlowSurrogate.load(member_checkpoints(run_dir, config.architecture))
+    # Evaluated on the training device (a GPU makes the many predictions quick); timed below
+    # on the CPU as well, since the speed-up is measured against the LBM on the same CPU.
+    surrogate = FlowSurrogate.load(member_checkpoints(run_dir, config.architecture)).to(device)
     guo = FlowSurrogate.load(member_checkpoints(run_dir, "guo")) if "guo_0" in histories else None
+    if guo is not None:
+        guo.to(device)
     heldout = _arrays(paths["heldout"])
     sweep = _arrays(paths["re_sweep"]) if "re_sweep" in paths else None
 
@@ -389,10 +481,20 @@ def run(config: Config, run_dir: Path) -> Result:
     # Speed, same machine, same grid: LBM to steady state vs surrogate inference.
     # One thread per sample, as the dataset generator runs it (one sample per core).
     lbm_t = time_lbm(sp["train"], test["index"][: config.n_lbm_timing], threads=1)
-    sur_t = time_surrogate(surrogate, test["x"][:, 0], test["mask"], test["re"])
+    bodies = (test["x"][:, 0], test["mask"], test["re"])
+    gpu_t: dict[str, dict | None] = {}
+    if device != "cpu":
+        gpu_t = {
+            "_gpu": time_surrogate(surrogate, *bodies),
+            "_guo_gpu": time_surrogate(guo, *bodies) if guo else None,
+        }
+    surrogate.to("cpu")
+    if guo is not None:
+        guo.to("cpu")
+    sur_t = time_surrogate(surrogate, *bodies)
     single = FlowSurrogate(surrogate.members[:1], surrogate.normaliser, surrogate.grid)
-    one_t = time_surrogate(single, test["x"][:, 0], test["mask"], test["re"])
-    guo_t = time_surrogate(guo, test["x"][:, 0], test["mask"], test["re"]) if guo else None
+    one_t = time_surrogate(single, *bodies)
+    guo_t = time_surrogate(guo, *bodies) if guo else None
 
     metrics = _metrics(
         config,
@@ -411,10 +513,12 @@ def run(config: Config, run_dir: Path) -> Result:
             "spread_error_spearman_per_sample": float(np.nanmean(rho_per_sample)),
             "spread_error_spearman_samples": rho_samples,
         },
-        _speed_metrics(lbm_t, {"": sur_t, "_single_model": one_t, "_guo": guo_t}),
+        _speed_metrics(lbm_t, {"": sur_t, "_single_model": one_t, "_guo": guo_t, **gpu_t}),
         {
             "generation_s": gen_seconds,
             "training_s": train_seconds,
+            "epochs": epochs,
+            "time_budget_scale": None if budget is None else budget["scale"],
             "total_s": time.perf_counter() - run_start,
         },
         {name: fd.summary(p) for name, p in paths.items()},
@@ -441,7 +545,13 @@ def _speed_metrics(lbm: dict[str, Any], timed: dict[str, dict | None]) -> dict[s
     """Seconds per sample and speed-up over the LBM, per batch size, of each timed model
     (``{suffix: time_surrogate result or None}``): ``speedup<suffix>`` and
     ``<name>_seconds_per_sample``."""
-    names = {"": "surrogate", "_single_model": "single_model", "_guo": "guo"}
+    names = {
+        "": "surrogate",
+        "_single_model": "single_model",
+        "_guo": "guo",
+        "_gpu": "surrogate_gpu",
+        "_guo_gpu": "guo_gpu",
+    }
     out: dict[str, Any] = {
         "lbm_seconds_per_sample": lbm["mean_s"],
         "lbm_threads": lbm.get("threads"),
@@ -638,6 +748,12 @@ def _claims(m: dict[str, Any], config: Config) -> list[Claim]:
                 f"{config.ensemble} x{m['speedup']['64']:,.0f} (batch 64; x"
                 f"{m['speedup']['1']:,.0f} at batch 1) against flowlearn's LBM to steady "
                 f"state, {m['lbm_seconds_per_sample']:.3g} s per sample"
+                + (
+                    f"; with the networks on the GPU: ensemble x{m['speedup_gpu']['64']:,.0f}, "
+                    f"Guo et al.'s CNN x{m.get('speedup_guo_gpu', {}).get('64', float('nan')):,.0f}"
+                    if "speedup_gpu" in m
+                    else ""
+                )
             ),
             reproduced=bool(
                 max(m.get("speedup_guo", {}).get("64", 0.0), m["speedup_single_model"]["64"])

@@ -145,6 +145,15 @@ class FlowSurrogate:
         self.members = [m.eval() for m in members]
         self.normaliser = normaliser
         self.grid = tuple(int(g) for g in grid)
+        self.device = next(members[0].parameters()).device
+
+    def to(self, device: str | torch.device) -> FlowSurrogate:
+        """Move every member to ``device`` ("cpu", "cuda", ...); predictions still return
+        NumPy arrays."""
+        self.device = torch.device(device)
+        for m in self.members:
+            m.to(self.device)
+        return self
 
     @classmethod
     def load(cls, paths: Sequence[str | Path]) -> FlowSurrogate:
@@ -201,8 +210,10 @@ class FlowSurrogate:
             )
         outs = []
         for s in range(0, len(x), batch_size):
-            xb = self.normaliser.inputs(x[s : s + batch_size])
-            outs.append(torch.stack([self.normaliser.outputs(m(xb)) for m in self.members]).numpy())
+            xb = self.normaliser.inputs(x[s : s + batch_size]).to(self.device)
+            outs.append(
+                torch.stack([self.normaliser.outputs(m(xb)) for m in self.members]).cpu().numpy()
+            )
         per_member = np.concatenate(outs, axis=1)  # (K, N, 3, ny, nx)
         return Prediction(
             per_member.mean(axis=0),
