@@ -265,7 +265,7 @@ def _open_or_create(spec: FlowDatasetSpec, path: Path) -> None:
 
     if path.exists():
         try:
-            attrs = xr.open_zarr(path, consolidated=False).attrs
+            attrs = xr.open_zarr(path, consolidated=False, chunks=None).attrs
         except Exception as exc:
             raise DatasetError(
                 f"{path} exists but is not a readable flowlearn dataset ({exc}); "
@@ -302,7 +302,7 @@ def status(path: str | Path) -> np.ndarray:
     """Status code of every sample of the dataset at ``path``."""
     import xarray as xr
 
-    return xr.open_zarr(path, consolidated=False)["status"].values
+    return xr.open_zarr(path, consolidated=False, chunks=None)["status"].values
 
 
 def _write(group, spec: FlowDatasetSpec, s: Sample) -> None:
@@ -410,7 +410,7 @@ def load(path: str | Path, *, only_ok: bool = True):
     if not path.exists():
         raise DatasetError(f"no dataset at {path}: make one with `flowlearn dataset generate`")
     try:
-        ds = xr.open_zarr(path, consolidated=False)
+        ds = xr.open_zarr(path, consolidated=False, chunks=None)
     except Exception as exc:
         raise DatasetError(
             f"{path} is not a flowlearn dataset (not a readable Zarr store: {exc})"
