@@ -85,6 +85,7 @@ def _assert_self_contained(html: str) -> None:
 def test_run_then_report_then_rerun_from_config(tmp_path):
     result = invoke("run", "dimensionality", "--quick", "--seed", "3", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
+    assert "quick mode, expected" in result.output
     (run_dir,) = (tmp_path / "dimensionality").iterdir()
     for name in ("config.yaml", "metrics.json", "arrays.npz", "run.log", "report.html"):
         assert (run_dir / name).is_file(), name
@@ -105,6 +106,8 @@ def test_run_then_report_then_rerun_from_config(tmp_path):
         "run", "dimensionality", "--config", str(run_dir / "config.yaml"), "--out", str(tmp_path)
     )
     assert again.exit_code == 0, again.output
+    # the measured run time belongs to the default config, not to a config file
+    assert "quick mode with your settings; the default takes" in again.output
     runs = sorted((tmp_path / "dimensionality").iterdir())
     assert len(runs) == 2
     first, second = (json.loads((r / "metrics.json").read_text()) for r in runs)

@@ -125,10 +125,13 @@ def _run_one(
         exps.resolve_device(config.device)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    console.print(
-        f"[bold]{experiment.title}[/] ({'quick' if config.quick else 'full'} mode, "
-        f"expected {experiment.runtime_quick if config.quick else experiment.runtime_full})"
-    )
+    mode = "quick" if config.quick else "full"
+    runtime = experiment.runtime_quick if config.quick else experiment.runtime_full
+    if config_file is not None or overrides:  # the measured run time is the default config's
+        when = f"{mode} mode with your settings; the default takes {runtime}"
+    else:
+        when = f"{mode} mode, expected {runtime}"
+    console.print(f"[bold]{experiment.title}[/] ({when})")
     run_dir = exps.execute(experiment, config, out)
     if exps.launch_rank()[0] > 0:  # one report per launch: rank 0 writes it
         return run_dir
