@@ -161,3 +161,13 @@ def test_a_time_budget_cuts_the_epochs_and_the_run_says_so(run_dir):
     assert 0 < m["time_budget_scale"] < 1
     assert 1 <= m["epochs"]["unet"] < 1000 and 1 <= m["epochs"]["guo"] < 1000
     assert not list((root / "budget").glob("flow-surrogate/*/probe"))  # the probe is cleaned up
+
+
+def test_a_time_budget_is_refused_under_a_multi_rank_launch(tmp_path, monkeypatch):
+    from flowlearn.experiments import flow_surrogate
+
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    config = get("flow-surrogate").make_config(**TINY, time_budget_minutes=5.0)
+    with pytest.raises(ValueError, match="not supported under torchrun/srun"):
+        flow_surrogate.run(config, tmp_path)

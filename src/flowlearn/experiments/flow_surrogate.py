@@ -389,6 +389,12 @@ def run(config: Config, run_dir: Path) -> Result:
                 f"grid {nx}x{ny}: both sides must be multiples of {max(8, 2**config.depth)} "
                 "for the networks' down-sampling"
             )
+    if config.time_budget_minutes is not None and launch_rank()[1] > 1:
+        # each rank would time its own probe and could choose other epochs: DDP would hang
+        raise ValueError(
+            "time_budget_minutes is not supported under torchrun/srun with several ranks: set "
+            "the epochs instead"
+        )
     run_start = time.perf_counter()
     sp = specs(config)
     paths = {name: _generate(name, spec, config) for name, spec in sp.items()}
