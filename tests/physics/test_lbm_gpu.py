@@ -37,6 +37,15 @@ def test_thread_block_is_chosen_at_generation():
         gpu.stream_collide_kernel("D2Q9", "trt", "float32", block_size=(128, 0, 1))
 
 
+def test_32_bit_indices_are_generated_on_request():
+    narrow = gpu.stream_collide_kernel("D2Q9", "trt", "float32", index_dtype="int32").get_c_code()
+    wide = gpu.stream_collide_kernel("D2Q9", "trt", "float32").get_c_code()
+    assert "int64_t" not in narrow and "int32_t" in narrow
+    assert "int64_t" in wide
+    with pytest.raises(ValueError, match="'int64' or 'int32'"):
+        gpu.stream_collide_kernel("D2Q9", "trt", "float32", index_dtype="int16")
+
+
 def test_bad_dtype_is_refused():
     with pytest.raises(ValueError, match="float16"):
         gpu.stream_collide_kernel("D2Q9", "trt", "float16")

@@ -284,7 +284,8 @@ def run_gpu_benchmark(quick: bool = False, progress: Callable[[str], None] | Non
     ``quick``), BGK float32 at the largest, D3Q19 float32 at 128^3 (64^3), each as a full step
     (kernel and periodic ghost copies) beside the copy bandwidth bound measured in the same run;
     the kernel alone is given as ``kernel_mlups``. The 4096^2 and 128^3 TRT cases run with
-    pystencils' default thread block and with 128 x 1 x 1 blocks (``block``)."""
+    pystencils' default thread block and with 128 x 1 x 1 blocks, with 64-bit and 32-bit
+    indices (``block``)."""
     from flowlearn.physics.lbm.collision import BGK, TRT
     from flowlearn.physics.lbm.gpu import GpuPeriodicSolver, require_cupy
 
@@ -299,21 +300,25 @@ def run_gpu_benchmark(quick: bool = False, progress: Callable[[str], None] | Non
     # Each case with pystencils' default thread block and with warps along x (row blocks):
     # which shape a kernel should use is measured here rather than assumed.
     rows_of = (128, 1, 1)
+    i64, i32 = "int64", "int32"
     cases = [
-        ("periodic 256x128 (one dataset-sized lattice)", (256, 128), "float32", TRT(), None),
-        ("periodic 1024^2", (1024, 1024), "float32", TRT(), None),
-        (f"periodic {big}^2", (big, big), "float32", TRT(), None),
-        (f"periodic {big}^2", (big, big), "float32", TRT(), rows_of),
-        (f"periodic {big}^2", (big, big), "float64", TRT(), None),
-        (f"periodic {big}^2", (big, big), "float64", TRT(), rows_of),
-        (f"periodic {big}^2 BGK", (big, big), "float32", BGK(), None),
-        (f"periodic {cube}^3", (cube,) * 3, "float32", TRT(), None),
-        (f"periodic {cube}^3", (cube,) * 3, "float32", TRT(), rows_of),
+        ("periodic 256x128 (one dataset-sized lattice)", (256, 128), "float32", TRT(), None, i64),
+        ("periodic 1024^2", (1024, 1024), "float32", TRT(), None, i64),
+        (f"periodic {big}^2", (big, big), "float32", TRT(), None, i64),
+        (f"periodic {big}^2", (big, big), "float32", TRT(), rows_of, i64),
+        (f"periodic {big}^2", (big, big), "float32", TRT(), rows_of, i32),
+        (f"periodic {big}^2", (big, big), "float64", TRT(), None, i64),
+        (f"periodic {big}^2", (big, big), "float64", TRT(), rows_of, i32),
+        (f"periodic {big}^2 BGK", (big, big), "float32", BGK(), None, i64),
+        (f"periodic {cube}^3", (cube,) * 3, "float32", TRT(), None, i64),
+        (f"periodic {cube}^3", (cube,) * 3, "float32", TRT(), rows_of, i32),
     ]
     rows = []
-    for case, shape, dtype, collision, block in cases:
-        say(f"GPU {case} {dtype} block {block or 'default'}")
-        solver = GpuPeriodicSolver(shape, 0.05, collision, dtype, block_size=block)
+    for case, shape, dtype, collision, block, index in cases:
+        say(f"GPU {case} {dtype} block {block or 'default'} {index} indices")
+        solver = GpuPeriodicSolver(
+            shape, 0.05, collision, dtype, block_size=block, index_dtype=index
+        )
         cells = int(np.prod(shape))
 
         def full(n: int, s: GpuPeriodicSolver = solver) -> None:
@@ -338,7 +343,9 @@ def run_gpu_benchmark(quick: bool = False, progress: Callable[[str], None] | Non
             steps,
             dt,
         ).to_dict()
-        row["block"] = "default" if block is None else "x".join(map(str, block))
+        row["block"] = ("default" if block is None else "x".join(map(str, block))) + (
+            f", {index}" if index != i64 else ""
+        )
         row["kernel_mlups"] = kernel_mlups
         row["kernel_fraction"] = kernel_mlups / row["bound_mlups"]
         rows.append(row)

@@ -54,6 +54,7 @@ def stream_collide_kernel(
     forced: bool = False,
     compressible: bool = False,
     block_size: tuple[int, int, int] | None = None,
+    index_dtype: str = "int64",
 ):
     """lbmpy's pull stream-collide update as a CUDA kernel (not compiled: no GPU needed).
 
@@ -61,7 +62,9 @@ def stream_collide_kernel(
     kernel's ``get_c_code()`` is the CUDA source. ``block_size``: threads per block along
     (x, y, z); None keeps pystencils' default ((16, 16, 1) in 2-D, (8, 8, 4) in 3-D). A warp
     of 32 threads along x, e.g. ``(128, 1, 1)``, reads whole 128-byte rows of each population;
-    the 16-wide default reads half rows (the benchmark measures both).
+    the 16-wide default reads half rows (the benchmark measures both). ``index_dtype``:
+    "int64" (pystencils' default) or "int32", cheaper address arithmetic on a GPU, for arrays
+    of fewer than 2^31 elements.
     """
     import pystencils as ps
     from lbmpy import LBMOptimisation, create_lb_ast
@@ -72,7 +75,11 @@ def stream_collide_kernel(
         )
     src, dst = _kernels._fields(stencil, dtype)
     opt = LBMOptimisation(symbolic_field=src, symbolic_temporary_field=dst, cse_global=True)
-    config = ps.CreateKernelConfig(default_dtype=dtype, target=ps.Target.CUDA)
+    if index_dtype not in ("int64", "int32"):
+        raise ValueError(f"index_dtype {index_dtype!r}: choose 'int64' or 'int32'")
+    config = ps.CreateKernelConfig(
+        default_dtype=dtype, target=ps.Target.CUDA, index_dtype=index_dtype
+    )
     if block_size is not None:
         if len(block_size) != 3 or any(int(b) < 1 for b in block_size):
             raise ValueError(f"block_size {block_size}: give three positive thread counts")
@@ -94,10 +101,13 @@ def compiled_stream_collide(
     forced: bool = False,
     compressible: bool = False,
     block_size: tuple[int, int, int] | None = None,
+    index_dtype: str = "int64",
 ):
     """The CUDA stream-collide kernel compiled for this process's GPU (needs CuPy)."""
     require_cupy()
-    return stream_collide_kernel(stencil, method, dtype, forced, compressible, block_size).compile()
+    return stream_collide_kernel(
+        stencil, method, dtype, forced, compressible, block_size, index_dtype
+    ).compile()
 
 
 def empty_pdfs(cp: Any, shape: tuple[int, ...], q: int, dtype: str) -> Any:
@@ -122,6 +132,7 @@ class GpuPeriodicSolver:
         force: tuple[float, ...] | None = None,
         compressible: bool = False,
         block_size: tuple[int, int, int] | None = None,
+        index_dtype: str = "int64",
     ) -> None:
         self.cp = require_cupy()
         self.grid = tuple(int(n) for n in grid)
@@ -149,8 +160,14 @@ class GpuPeriodicSolver:
             self.force is not None,
             compressible,
             None if block_size is None else tuple(block_size),
+            index_dtype,
         )
         self.block_size = block_size
+        elements = self.lattice.q * math.prod(n + 2 for n in self.grid)
+        if index_dtype == "int32" and elements >= 2**31:
+            raise ValueError(
+                f"{elements:,} PDF values do not fit 32-bit indices: use index_dtype='int64'"
+            )
         self.src = empty_pdfs(self.cp, self.grid, self.lattice.q, dtype)
         self.dst = empty_pdfs(self.cp, self.grid, self.lattice.q, dtype)
         self.time = 0
