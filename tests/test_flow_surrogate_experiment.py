@@ -171,3 +171,17 @@ def test_a_time_budget_is_refused_under_a_multi_rank_launch(tmp_path, monkeypatc
     config = get("flow-surrogate").make_config(**TINY, time_budget_minutes=5.0)
     with pytest.raises(ValueError, match="not supported under torchrun/srun"):
         flow_surrogate.run(config, tmp_path)
+
+
+def test_bfloat16_training_runs_and_bad_precision_is_refused(run_dir):
+    exp = get("flow-surrogate")
+    root = run_dir.parents[2]
+    config = exp.make_config(
+        **{**TINY, "ensemble": 1, "epochs": 1, "baseline": False},
+        precision="bf16-mixed",
+        data_dir=str(root / "data"),
+    )
+    m = load_run(execute(exp, config, root / "bf16")).metrics
+    assert 0 < m["test_error"] < 1.5
+    with pytest.raises(ValueError, match="precision '16'"):
+        exp.make_config(**TINY, precision="16")

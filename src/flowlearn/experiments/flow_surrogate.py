@@ -58,6 +58,8 @@ GUO_SPEEDUP_CPU = 1e4
 #: The issue's targets: default run <= 5 % in distribution; >= 1,000x at batch 64.
 TARGET_DEFAULT_ERROR = 0.05
 TARGET_SPEEDUP = 1e3
+#: Training precisions offered (Lightning's names).
+PRECISIONS = ("32-true", "bf16-mixed")
 
 
 class Config(ExperimentConfig):
@@ -92,6 +94,11 @@ class Config(ExperimentConfig):
     devices: int = Field(
         1, ge=1, le=1024, description="devices (GPUs) per member: > 1 trains with Lightning DDP"
     )
+    precision: str = Field(
+        "32-true",
+        description="Lightning training precision: '32-true', or 'bf16-mixed' (autocast to "
+        "bfloat16 on tensor-core GPUs; not measured by flowlearn yet)",
+    )
     time_budget_minutes: float | None = Field(
         None,
         gt=0,
@@ -105,6 +112,13 @@ class Config(ExperimentConfig):
         unknown = [f for f in value if f not in FAMILIES]
         if unknown:
             raise ValueError(f"unknown families {unknown}; choose from {', '.join(FAMILIES)}")
+        return value
+
+    @field_validator("precision")
+    @classmethod
+    def _precision(cls, value: str) -> str:
+        if value not in PRECISIONS:
+            raise ValueError(f"precision {value!r}: choose {', '.join(PRECISIONS)}")
         return value
 
     @field_validator("architecture")
@@ -282,6 +296,7 @@ def _train_member(
         max_epochs=epochs,
         device=device,
         progress=sys.stdout.isatty() and not quiet,
+        precision=config.precision,
         **_distributed_options(config),
     )
     if quiet:
