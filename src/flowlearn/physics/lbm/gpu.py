@@ -21,6 +21,7 @@ import numpy as np
 
 from flowlearn.physics.lbm import _kernels
 from flowlearn.physics.lbm.collision import TRT, Collision
+from flowlearn.physics.lbm.solver import fill_periodic_ghosts
 
 
 def cupy_module() -> Any | None:
@@ -171,6 +172,7 @@ class GpuPeriodicSolver:
         self.src = empty_pdfs(self.cp, self.grid, self.lattice.q, dtype)
         self.dst = empty_pdfs(self.cp, self.grid, self.lattice.q, dtype)
         self.time = 0
+        self._periodic = (True,) * self.dim
 
     @classmethod
     def from_solver(cls, solver) -> GpuPeriodicSolver:
@@ -194,20 +196,11 @@ class GpuPeriodicSolver:
         gpu.time = solver.time
         return gpu
 
-    def _periodic_copy(self, f: Any) -> None:
-        for axis in range(self.dim):
-            lo = [slice(None)] * self.dim
-            hi = [slice(None)] * self.dim
-            lo[axis], hi[axis] = 0, -2
-            f[tuple(lo)] = f[tuple(hi)]
-            lo[axis], hi[axis] = -1, 1
-            f[tuple(lo)] = f[tuple(hi)]
-
     def step(self, n: int = 1) -> None:
         """Advance ``n`` steps (asynchronous: call :meth:`synchronize` before timing)."""
         kernel, params = self._kernel, self._params
         for _ in range(n):
-            self._periodic_copy(self.src)
+            fill_periodic_ghosts(self.src, self._periodic)
             kernel(src=self.src, dst=self.dst, **params)
             self.src, self.dst = self.dst, self.src
         self.time += n

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -295,20 +296,9 @@ class Solver:
         self.time = 0
         self._init_convective()
 
-    def _periodic_copy(self, f: np.ndarray) -> None:
-        for axis, p in enumerate(self.periodic):
-            if not p:
-                continue
-            lo = [slice(None)] * self.dim
-            hi = [slice(None)] * self.dim
-            lo[axis], hi[axis] = 0, -2
-            f[tuple(lo)] = f[tuple(hi)]
-            lo[axis], hi[axis] = -1, 1
-            f[tuple(lo)] = f[tuple(hi)]
-
     def apply_boundaries(self) -> None:
         """Fill the populations the fluid cells will pull from ghost / solid cells."""
-        self._periodic_copy(self.src)
+        fill_periodic_ghosts(self.src, self.periodic)
         for s in self._links:
             s.kernel(src=self.src, indexField=s.index)
 
@@ -409,6 +399,22 @@ class Solver:
                 steady = True
                 break
         return RunReport(done, steady, residual, time.perf_counter() - start, history)
+
+
+def fill_periodic_ghosts(f: Any, periodic: Sequence[bool]) -> None:
+    """Copy each periodic axis's last interior layer into its low ghost layer and its first
+    into the high one, axis after axis (so corners wrap too). ``f``: ``(nx+2, ny+2[, nz+2], Q)``,
+    a NumPy or CuPy array."""
+    dim = len(periodic)
+    for axis, p in enumerate(periodic):
+        if not p:
+            continue
+        lo = [slice(None)] * dim
+        hi = [slice(None)] * dim
+        lo[axis], hi[axis] = 0, -2
+        f[tuple(lo)] = f[tuple(hi)]
+        lo[axis], hi[axis] = -1, 1
+        f[tuple(lo)] = f[tuple(hi)]
 
 
 def equilibrium(
