@@ -1,7 +1,10 @@
-"""The consoles every command prints on, and the one way a command fails: a red ``error:`` line
-on stderr (the message shown as written, never read as Rich markup) and exit code 2."""
+"""The consoles every command prints on, the one way a command fails (a red ``error:`` line on
+stderr, the message shown as written, never read as Rich markup, and exit code 2), plain notes,
+and help text laid out for Typer."""
 
 from __future__ import annotations
+
+import inspect
 
 import typer
 from rich.console import Console
@@ -23,3 +26,15 @@ def warn(message: str) -> None:
     err_console.print(
         f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
     )
+
+
+def note(message: str) -> None:
+    """Print ``message`` on stdout as written (no Rich markup, no highlighting)."""
+    console.print(escape(message), highlight=False, soft_wrap=True)
+
+
+def paragraphs(func):
+    """Join the lines of each docstring paragraph: Typer's rich help keeps single newlines."""
+    doc = inspect.cleandoc(func.__doc__ or "")
+    func.__doc__ = "\n\n".join(" ".join(par.split()) for par in doc.split("\n\n"))
+    return func

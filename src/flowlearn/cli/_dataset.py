@@ -1,0 +1,367 @@
+"""``flowlearn dataset generate | info | show | export``: the LBM datasets of
+:mod:`flowlearn.data.flow_dataset` from the command line, and the argument parsers (grid, Reynolds
+range, families, dataset names) the surrogate commands share. Heavy imports (xarray,
+matplotlib, the solver) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re as regex
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flowlearn.cli._console import console, err_console
+from flowlearn.cli._console import fail as _fail
+from flowlearn.cli._console import note as _note
+from flowlearn.cli._console import paragraphs as _paragraphs
+
+if TYPE_CHECKING:
+    pass
+
+
+dataset_app = typer.Typer(
+    name="dataset",
+    help="Make, inspect and export flow datasets: steady LBM flows around random shapes.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    epilog="Example: flowlearn dataset generate flows --n 200 --grid 64x32 --re 10:40",
+)
+
+
+# ------------------------------------------------------------------------------ parsing
+def parse_grid(text: str) -> tuple[int, int]:
+    """``"256x128"`` -> ``(256, 128)`` (cells along x, then y); exit 2 on anything else."""
+    m = regex.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
+    if not m:
+        raise _fail(
+            f"grid {text!r} is not NXxNY (cells along x, then along y), e.g. 256x128 or 64x32"
+        )
+    nx, ny = int(m.group(1)), int(m.group(2))
+    if nx < 1 or ny < 1:
+        raise _fail(f"grid {text!r}: both sizes must be positive")
+    return nx, ny
+
+
+def parse_re_range(text: str) -> tuple[float, float]:
+    """``"10:40"`` -> ``(10.0, 40.0)``; one number gives a single Reynolds number."""
+    parts = (text or "").split(":")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2 or not all(math.isfinite(v) for v in values):
+        raise _fail(f"Reynolds range {text!r} is not LO:HI (two numbers), e.g. 10:40")
+    lo, hi = values
+    if not 0 < lo <= hi:
+        raise _fail(f"Reynolds range {text!r} must satisfy 0 < LO <= HI")
+    return lo, hi
+
+
+def parse_families(text: str) -> tuple[str, ...]:
+    """Comma-separated family names; ``train`` and ``heldout`` stand for those groups."""
+    from flowlearn.physics.shape_families import FAMILIES, HELDOUT_FAMILIES, TRAIN_FAMILIES
+
+    out: list[str] = []
+    for name in (p.strip() for p in (text or "").split(",")):
+        if not name:
+            continue
+        group = {"train": TRAIN_FAMILIES, "heldout": HELDOUT_FAMILIES}.get(name, (name,))
+        out += [f for f in group if f not in out]
+    unknown = [f for f in out if f not in FAMILIES]
+    if unknown:
+        raise _fail(
+            f"unknown shape famil{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
+            f"valid: {', '.join(FAMILIES)} (or train = {','.join(TRAIN_FAMILIES)}, "
+            f"heldout = {','.join(HELDOUT_FAMILIES)})"
+        )
+    if not out:
+        raise _fail(f"no shape family given; valid: {', '.join(FAMILIES)}")
+    return tuple(out)
+
+
+def dataset_path(name: str) -> Path:
+    """A path if ``name`` ends in ``.zarr`` or holds a ``/``; else the cache's
+    ``datasets/NAME.zarr``."""
+    from flowlearn.data.mnist import cache_dir
+
+    if name.endswith(".zarr") or "/" in name or os.sep in name:
+        return Path(name).expanduser()
+    return cache_dir() / "datasets" / f"{name}.zarr"
+
+
+Name = Annotated[
+    str,
+    typer.Argument(
+        help="Dataset name (stored as <cache>/datasets/NAME.zarr, cache = $XDG_CACHE_HOME/"
+        "flowlearn or ~/.cache/flowlearn) or a path ending in .zarr or holding a '/'."
+    ),
+]
+
+
+# ------------------------------------------------------------------------------ dataset
+@dataset_app.command(
+    "generate",
+    epilog="Example: flowlearn dataset generate flows --n 2000 --grid 256x128 --re 10:40",
+)
+@_paragraphs
+def dataset_generate(
+    name: Name,
+    n: Annotated[int, typer.Option(help="Number of samples.", min=1)] = 2000,
+    grid: Annotated[str, typer.Option(help="Cells NXxNY (x streamwise).")] = "256x128",
+    re: Annotated[
+        str, typer.Option("--re", help="Reynolds range LO:HI, drawn uniformly per sample.")
+    ] = "10:40",
+    families: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated shape families, cycled; 'train' = circle,ellipse,rectangle,"
+            "triangle,polygon,blob, 'heldout' = naca,star,pair."
+        ),
+    ] = "train",
+    seed: Annotated[int, typer.Option(help="Seed: sample i uses [seed, i].", min=0)] = 0,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Local worker processes (default: all cores; 1 runs here, no Dask).", min=1
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786) to run on instead."),
+    ] = None,
+) -> None:
+    """Run the LBM to steady state around N random bodies and store the flows as Zarr.
+
+    Resumable: run the same command again after an interruption and only the missing samples
+    are computed. Unsteady, diverged or invalid samples are counted, never stored as data.
+    """
+    from flowlearn.data import flow_dataset as fd
+
+    spec_grid = parse_grid(grid)
+    re_range = parse_re_range(re)
+    fams = parse_families(families)
+    try:
+        spec = fd.FlowDatasetSpec(grid=spec_grid, n=n, re=re_range, families=fams, seed=seed)
+    except fd.DatasetError as exc:
+        raise _fail(str(exc)) from None
+    path = dataset_path(name)
+    if workers is None:
+        workers = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} local worker(s)"
+    _note(
+        f"dataset {path}: {n} samples on {spec_grid[0]}x{spec_grid[1]} cells, Re "
+        f"{re_range[0]:g}-{re_range[1]:g}, families {', '.join(fams)}; {where}"
+    )
+    tally = {"ok": 0, "rejected": 0}
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[ok]} ok[/] [yellow]{task.fields[rejected]} rejected[/]"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("samples", total=None, ok=0, rejected=0)
+
+        def progress(sample, done: int, total: int) -> None:
+            tally["ok" if sample.status == fd.OK else "rejected"] += 1
+            bar.update(task, completed=done, total=total, **tally)
+
+        try:
+            with warnings.catch_warnings():
+                # the solver's NaN checks on a diverging sample; it is counted as diverged
+                warnings.simplefilter("ignore", RuntimeWarning)
+                report = fd.generate(
+                    spec, path, workers=workers, scheduler=scheduler, progress=progress
+                )
+        except KeyboardInterrupt:
+            bar.stop()
+            stored = int((fd.status(path) != fd.PENDING).sum()) if path.exists() else 0
+            err_console.print(
+                f"interrupted: {stored} samples stored; run the same command to resume",
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
+        except fd.DatasetError as exc:
+            raise _fail(str(exc)) from None
+        except OSError as exc:
+            raise _fail(f"cannot run the generation ({where}): {exc}") from None
+    if report.computed == 0:
+        _note(f"nothing to compute: all {spec.n} samples were already done")
+    else:
+        _note(
+            f"computed {report.computed} samples in {report.wall_time_s:.1f} s "
+            f"({report.skipped} were already done)"
+        )
+    table = Table(title="samples by status")
+    table.add_column("status")
+    table.add_column("count", justify="right")
+    for status_name, count in report.counts.items():
+        table.add_row(status_name, str(count))
+    console.print(table)
+    _note(f"path: {Path(report.path).resolve()}")
+    if report.reasons:
+        shown = 5
+        _note(
+            f"rejected samples (first {min(shown, len(report.reasons))} of {len(report.reasons)}):"
+        )
+        for reason in report.reasons[:shown]:
+            _note(f"  {reason}")
+
+
+def _load_summary(name: str) -> tuple[Path, dict[str, Any]]:
+    from flowlearn.data import flow_dataset as fd
+
+    path = dataset_path(name)
+    try:
+        return path, fd.summary(path)
+    except fd.DatasetError as exc:
+        raise _fail(str(exc)) from None
+
+
+@dataset_app.command("info", epilog="Example: flowlearn dataset info flows")
+@_paragraphs
+def dataset_info(name: Name) -> None:
+    """Summary of a dataset: grid, samples by status and family, Reynolds range, LBM cost."""
+    _, s = _load_summary(name)
+    table = Table(title=f"dataset {s['path']}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    table.add_row("grid", f"{s['grid'][0]}x{s['grid'][1]} cells")
+    table.add_row("samples", str(s["samples"]))
+    table.add_row("status", ", ".join(f"{k} {v}" for k, v in s["status"].items()))
+    table.add_row("families (ok)", ", ".join(f"{k} {v}" for k, v in s["families"].items()))
+    table.add_row("Reynolds", f"{s['re_range'][0]:g} - {s['re_range'][1]:g}")
+    lbm = s["lbm_seconds_per_sample"]
+    table.add_row("LBM s/sample", "-" if not math.isfinite(lbm) else f"{lbm:.3g}")
+    table.add_row("fingerprint", s["fingerprint"][:16])
+    console.print(table)
+
+
+def _one_sample(name: str, sample: int | None):
+    """The stored sample ``sample`` (its index in the dataset; default: the first stored)."""
+    from flowlearn.data import flow_dataset as fd
+
+    path = dataset_path(name)
+    try:
+        ds = fd.load(path)
+    except fd.DatasetError as exc:
+        raise _fail(str(exc)) from None
+    stored = [int(i) for i in ds["sample"].values]
+    if not stored:
+        raise _fail(f"{path} holds no stored sample yet: run `flowlearn dataset generate`")
+    if sample is None:
+        sample = stored[0]
+    if sample not in stored:
+        codes = fd.status(path)
+        if not 0 <= sample < len(codes):
+            raise _fail(f"sample {sample} out of range: {path} has samples 0..{len(codes) - 1}")
+        first = ", ".join(map(str, stored[:10])) + (", ..." if len(stored) > 10 else "")
+        raise _fail(
+            f"sample {sample} is not stored (status {fd.STATUS_NAMES[int(codes[sample])]}); "
+            f"stored samples: {first}"
+        )
+    return ds.sel(sample=sample).load(), sample
+
+
+@dataset_app.command("show", epilog="Example: flowlearn dataset show flows --sample 3 --out s3.png")
+@_paragraphs
+def dataset_show(
+    name: Name,
+    sample: Annotated[
+        int | None, typer.Option(help="Sample index (default: the first stored one).", min=0)
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="PNG to write (default sample-K.png).")] = None,
+) -> None:
+    """Draw one sample: its SDF and the u, v, p fields (PNG)."""
+    one, k = _one_sample(name, sample)
+    mask = one["mask"].values.astype(bool)
+    title = (
+        f"sample {k}: {one['family_name'].item()}, Re {float(one['re']):.1f}, "
+        f"Cd {float(one['cd']):.3f}, Cl {float(one['cl']):.3f}"
+    )
+    from flowlearn.report.panels import field_panels_png
+
+    path = field_panels_png(
+        out or Path(f"sample-{k}.png"),
+        [
+            [("SDF (cells)", one["sdf"].values, "sdf"), ("u / U", one["u"].values, "seq")],
+            [("v / U", one["v"].values, "div"), ("p / rho U^2", one["p"].values, "div")],
+        ],
+        mask,
+        title,
+    )
+    _note(f"wrote {path}")
+
+
+def _netcdf_ready(ds):
+    """A copy netCDF accepts: no Zarr encodings, bools in attrs as ints."""
+    ds = ds.copy()
+    for var in ds.variables.values():
+        var.encoding = {}
+        var.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in var.attrs.items()}
+    ds.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in ds.attrs.items()}
+    return ds
+
+
+@dataset_app.command(
+    "export", epilog="Example: flowlearn dataset export flows --netcdf flows.nc --vtk flows-vtk/"
+)
+@_paragraphs
+def dataset_export(
+    name: Name,
+    netcdf: Annotated[
+        Path | None, typer.Option(help="Write the stored samples to this .nc.")
+    ] = None,
+    vtk: Annotated[
+        Path | None, typer.Option(help="Write one .vti per sample into this folder (ParaView).")
+    ] = None,
+    sample: Annotated[
+        int | None, typer.Option(help="Export only this sample (default: all stored).", min=0)
+    ] = None,
+) -> None:
+    """Export the stored samples to netCDF and / or VTK image files."""
+    from flowlearn.data import flow_dataset as fd
+    from flowlearn.physics.lbm.output import write_vti
+
+    if netcdf is None and vtk is None:
+        raise _fail("give --netcdf FILE.nc and/or --vtk FOLDER")
+    if sample is not None:
+        one, _ = _one_sample(name, sample)
+        ds = one.expand_dims("sample")
+    else:
+        try:
+            ds = fd.load(dataset_path(name))
+        except fd.DatasetError as exc:
+            raise _fail(str(exc)) from None
+        if ds.sizes["sample"] == 0:
+            raise _fail(f"{dataset_path(name)} holds no stored sample yet")
+    if netcdf is not None:
+        netcdf.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _netcdf_ready(ds.load()).to_netcdf(netcdf)
+        except (OSError, ValueError, TypeError) as exc:
+            raise _fail(f"cannot write {netcdf}: {exc}") from None
+        _note(f"wrote {netcdf} ({ds.sizes['sample']} samples)")
+    if vtk is not None:
+        vtk.mkdir(parents=True, exist_ok=True)
+        indices = [int(i) for i in ds["sample"].values]
+        with Progress(
+            TextColumn("[bold]vti"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar:
+            task = bar.add_task("vti", total=len(indices))
+            for k in indices:
+                write_vti(ds.sel(sample=k).load(), vtk / f"sample-{k:05d}.vti")
+                bar.advance(task)
+        _note(f"wrote {len(indices)} .vti files into {vtk}")
