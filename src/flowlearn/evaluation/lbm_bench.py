@@ -337,7 +337,7 @@ def run_gpu_benchmark(quick: bool = False, progress: Callable[[str], None] | Non
             solver.stencil,
             dtype,
             tuple(shape),
-            0,
+            0,  # threads: none, the GPU
             m,
             bandwidth * 1e9 / per_cell / 1e6,
             steps,

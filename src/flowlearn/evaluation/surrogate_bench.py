@@ -124,10 +124,10 @@ def time_surrogate(
     """Seconds per sample of ``surrogate.predict`` at each of ``batch_sizes``.
 
     ``sdf`` / ``mask`` ``(N, ny, nx)`` and ``re`` ``(N,)`` (or one) are the bodies; a batch of
-    ``b`` repeats them cyclically. Batch 1: the mean of ``max(repeats, min(N, 20))``
-    single-sample calls (cycling through the bodies; the 20 bound the time a large test split
-    takes); batch ``b > 1``: ``repeats`` calls on one batch, time / b. One untimed warm-up call
-    per batch size. Returns ``{"per_sample_s": {b: s}, "repeats",
+    ``b`` repeats them cyclically. Batch 1: the mean of ``max(repeats, min(N,
+    BATCH1_BODIES))`` single-sample calls (cycling through the bodies; the cap bounds the time a
+    large test split takes); batch ``b > 1``: ``repeats`` calls on one batch, time / b. One
+    untimed warm-up call per batch size. Returns ``{"per_sample_s": {b: s}, "repeats",
     "members", "torch_threads"}``.
     """
     import torch

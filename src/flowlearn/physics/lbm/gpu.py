@@ -119,7 +119,7 @@ def empty_pdfs(cp: Any, shape: tuple[int, ...], q: int, dtype: str) -> Any:
 
 
 class GpuPeriodicSolver:
-    """A fully periodic lattice on the GPU. Build it with :meth:`periodic` or
+    """A fully periodic lattice on the GPU, at rest, or a copy of a CPU solver's state through
     :meth:`from_solver`; ``step(n)`` advances it, ``to_host()`` returns the PDFs as NumPy in the
     CPU solver's layout (``f - w``, ghost layer included)."""
 
@@ -154,6 +154,11 @@ class GpuPeriodicSolver:
             if len(self.force) != self.dim:
                 raise ValueError(f"force needs {self.dim} components, got {self.force}")
             self._params.update({f"force_{i}": f for i, f in enumerate(self.force)})
+        elements = self.lattice.q * math.prod(n + 2 for n in self.grid)
+        if index_dtype == "int32" and elements >= 2**31:
+            raise ValueError(
+                f"{elements:,} PDF values do not fit 32-bit indices: use index_dtype='int64'"
+            )
         self._kernel = compiled_stream_collide(
             self.stencil,
             self.collision.name,
@@ -164,11 +169,6 @@ class GpuPeriodicSolver:
             index_dtype,
         )
         self.block_size = block_size
-        elements = self.lattice.q * math.prod(n + 2 for n in self.grid)
-        if index_dtype == "int32" and elements >= 2**31:
-            raise ValueError(
-                f"{elements:,} PDF values do not fit 32-bit indices: use index_dtype='int64'"
-            )
         self.src = empty_pdfs(self.cp, self.grid, self.lattice.q, dtype)
         self.dst = empty_pdfs(self.cp, self.grid, self.lattice.q, dtype)
         self.time = 0
