@@ -284,6 +284,14 @@ def test_bench_surrogate_json(run_dir):
         assert data["surrogate"]["per_sample_s"][b] > 0
         assert data["speedup"][b] > 0
     assert data["surrogate"]["members"] == 2
+    # one core each by default; --threads sets both, and torch's own setting comes back after
+    assert data["threads"] == {"lbm": 1, "torch": 1}
+    assert data["surrogate"]["torch_threads"] == 1
+    before = torch.get_num_threads()
+    two = invoke("bench", "surrogate", run_dir, "--n-lbm", "1", "--repeats", "1", "--json",
+                 "--threads", "2")  # fmt: skip
+    assert json.loads(two.stdout)["threads"] == {"lbm": 2, "torch": 2}
+    assert torch.get_num_threads() == before
 
 
 def test_bench_surrogate_untrained_guo_and_bad_architecture():

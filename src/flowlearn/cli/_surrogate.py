@@ -560,8 +560,13 @@ def bench_surrogate(
     ] = "unet",
     repeats: Annotated[int, typer.Option(help="Timed surrogate calls per batch size.", min=1)] = 5,
     threads: Annotated[
-        int | None, typer.Option(help="LBM OpenMP threads (default: all cores).", min=1)
-    ] = None,
+        int,
+        typer.Option(
+            help="Threads of the LBM and of the network alike (default 1: one core each, as "
+            "samples run side by side).",
+            min=1,
+        ),
+    ] = 1,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the results as JSON (stdout) instead.")
     ] = False,

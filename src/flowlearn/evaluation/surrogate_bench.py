@@ -13,6 +13,11 @@ Both are measured in one process, on this machine, on the same grid and the same
   batch 1 (mean over several single-sample calls) and at larger batches (the given bodies
   repeated to fill the batch). One warm-up call per batch size first.
 
+Both run on the same number of threads (one each by default): the LBM's OpenMP kernels and
+torch's intra-op pool. One core each is the fair unit here: LBM samples run side by side, one
+per core, when a dataset is made (a lattice of a few thousand cells gains little from a second
+thread), and batches of a network do the same.
+
 The speed-up is ``lbm seconds / surrogate seconds`` per sample at each batch size.
 """
 
@@ -120,8 +125,10 @@ def time_surrogate(
     re: np.ndarray | float,
     batch_sizes: Sequence[int] = (1, 64),
     repeats: int = 5,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Seconds per sample of ``surrogate.predict`` at each of ``batch_sizes``.
+    """Seconds per sample of ``surrogate.predict`` at each of ``batch_sizes``, on ``threads``
+    torch threads (None: torch's current setting, all cores by default).
 
     ``sdf`` / ``mask`` ``(N, ny, nx)`` and ``re`` ``(N,)`` (or one) are the bodies; a batch of
     ``b`` repeats them cyclically. Batch 1: the mean of ``max(repeats, min(N,
@@ -132,8 +139,6 @@ def time_surrogate(
     """
     import torch
 
-    from flowlearn.training.surrogate import ReynoldsRangeWarning
-
     sdf = np.asarray(sdf, dtype=np.float32)
     mask = np.asarray(mask)
     if sdf.ndim == 2:
@@ -142,6 +147,37 @@ def time_surrogate(
     re = np.broadcast_to(np.asarray(re, dtype=np.float32).reshape(-1), (n,))
     if repeats < 1:
         raise ValueError(f"repeats = {repeats} must be at least 1")
+    previous = torch.get_num_threads()
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads = {threads} must be at least 1")
+        torch.set_num_threads(int(threads))
+    try:
+        per_sample = _time_batches(surrogate, sdf, mask, re, batch_sizes, repeats)
+        used = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(previous)
+    return {
+        "per_sample_s": per_sample,
+        "repeats": repeats,
+        "members": len(surrogate.members),
+        "torch_threads": used,
+    }
+
+
+def _time_batches(
+    surrogate: FlowSurrogate,
+    sdf: np.ndarray,
+    mask: np.ndarray,
+    re: np.ndarray,
+    batch_sizes: Sequence[int],
+    repeats: int,
+) -> dict[int, float]:
+    import torch
+
+    from flowlearn.training.surrogate import ReynoldsRangeWarning
+
+    n = len(sdf)
     per_sample: dict[int, float] = {}
     with torch.inference_mode(), warnings.catch_warnings():
         # Timing does not care whether Re lies in the trained range.
@@ -166,12 +202,7 @@ def time_surrogate(
                 for _ in range(repeats):
                     surrogate.predict(xs, xm, xr, batch_size=b)
                 per_sample[b] = (time.perf_counter() - start) / (repeats * b)
-    return {
-        "per_sample_s": per_sample,
-        "repeats": repeats,
-        "members": len(surrogate.members),
-        "torch_threads": torch.get_num_threads(),
-    }
+    return per_sample
 
 
 def bench(
@@ -181,11 +212,13 @@ def bench(
     *,
     batch_sizes: Sequence[int] = (1, 64),
     repeats: int = 5,
-    threads: int | None = None,
+    threads: int | None = 1,
     max_tries: int | None = None,
     progress: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """LBM and surrogate speed on the same grid and bodies, and the speed-up at each batch.
+
+    ``threads``: of the LBM kernels and of torch alike (None: all cores for both).
 
     Samples ``0, 1, ...`` of ``spec`` run through the LBM until ``n_lbm`` reached a steady
     state (at most ``max_tries``, default ``4 n_lbm + 2``, samples); the surrogate is timed on
@@ -193,7 +226,7 @@ def bench(
     ``grid``, ``lbm`` (see :func:`time_lbm`), ``surrogate`` (see :func:`time_surrogate`),
     ``speedup`` ``{batch: lbm / surrogate}`` (NaN if no LBM sample was steady), ``threads``.
     """
-    import torch
+    from flowlearn.physics.lbm._kernels import default_threads
 
     if tuple(spec.grid) != tuple(surrogate.grid):
         raise ValueError(
@@ -203,19 +236,18 @@ def bench(
     if n_lbm < 1:
         raise ValueError(f"n_lbm = {n_lbm} must be at least 1")
     tries = max_tries if max_tries is not None else 4 * n_lbm + 2
+    threads = threads if threads is not None else default_threads()
     lbm = time_lbm(spec, range(tries), threads, stop_after_ok=n_lbm, progress=progress)
     # the same bodies (an invalid sample has no usable body: its shape or set-up failed)
     bodies = [i for i, st in zip(lbm["indices"], lbm["status"], strict=True) if st != "invalid"]
     if not bodies:
         raise ValueError(f"none of samples 0..{tries - 1} of the spec has a valid body")
     sdf, mask, re = surrogate_inputs(spec, bodies)
-    sur = time_surrogate(surrogate, sdf, mask, re, batch_sizes, repeats)
+    sur = time_surrogate(surrogate, sdf, mask, re, batch_sizes, repeats, threads)
     speedup = {
         b: (lbm["mean_s"] / s if math.isfinite(lbm["mean_s"]) and s > 0 else math.nan)
         for b, s in sur["per_sample_s"].items()
     }
-    from flowlearn.physics.lbm._kernels import default_threads
-
     return {
         "grid": list(spec.grid),
         "re_range": list(spec.re),
@@ -225,8 +257,5 @@ def bench(
             "per_sample_s": {str(b): s for b, s in sur["per_sample_s"].items()},
         },
         "speedup": {str(b): r for b, r in speedup.items()},
-        "threads": {
-            "lbm": threads if threads is not None else default_threads(),
-            "torch": torch.get_num_threads(),
-        },
+        "threads": {"lbm": threads, "torch": sur["torch_threads"]},
     }
