@@ -11,6 +11,7 @@ travels; that holds below the 2 GB protobuf limit, far above flowlearn's models.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 from pathlib import Path
@@ -43,10 +44,11 @@ def export_onnx(
 ) -> Path:
     """Write ``model`` to ``path`` as ONNX, traced on ``example`` (e.g. ``(1, 3, 64, 128)``).
 
-    The model is exported in eval mode (dropout off, batch norm on running statistics) and its
-    mode restored afterwards. ``dynamic_batch``: the first axis of the input and output is the
-    symbolic dimension ``"batch"``, any batch size runs; the other axes keep the example's sizes
-    (a flow surrogate is exported for one grid). ``opset`` 18 is a good default for
+    A copy of the model is exported, in eval mode (dropout off, batch norm on running
+    statistics) and in the default memory format; ``model`` itself is left as it was.
+    ``dynamic_batch``: the first axis of the input and output is the symbolic dimension
+    ``"batch"``, any batch size runs; the other axes keep the example's sizes (a flow surrogate
+    is exported for one grid). ``opset`` 18 is a good default for
     onnxruntime >= 1.14. Returns the path written; its parent folder is created if needed.
     """
     _require("onnx", "ONNX export")
@@ -54,23 +56,22 @@ def export_onnx(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     dynamic_shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
-    was_training = model.training
-    model.eval()
-    try:
-        torch.onnx.export(
-            model,
-            (example,),
-            path,
-            input_names=[input_name],
-            output_names=[output_name],
-            opset_version=opset,
-            dynamo=True,
-            dynamic_shapes=dynamic_shapes,
-            external_data=False,
-            verbose=False,
-        )
-    finally:
-        model.train(was_training)
+    # A copy in the default memory format: ONNX has no memory format, and channels-last weights
+    # (flowlearn's flow models use them on the CPU) make torch.export specialise the batch
+    # size of a batch-1 example, which breaks the dynamic batch axis.
+    model = copy.deepcopy(model).to(memory_format=torch.contiguous_format).eval()
+    torch.onnx.export(
+        model,
+        (example,),
+        path,
+        input_names=[input_name],
+        output_names=[output_name],
+        opset_version=opset,
+        dynamo=True,
+        dynamic_shapes=dynamic_shapes,
+        external_data=False,
+        verbose=False,
+    )
     return path
 
 
