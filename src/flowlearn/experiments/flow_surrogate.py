@@ -4,7 +4,8 @@ obstacle's signed distance function and returns the steady flow around it.
 flowlearn makes its own ground truth with the built-in lattice Boltzmann solver (random shapes
 of six training families at random Reynolds numbers, cached as a Zarr dataset), trains a deep
 ensemble of U-Nets (shared encoder, a decoder per field, Re as an input) and Guo et al.'s CNN as
-the baseline, and measures:
+the baseline (each training sample drawn mirrored top-bottom half of the time: the channel is
+symmetric), and measures:
 
 - Guo's mean relative velocity error on unseen shapes of the training families and on held-out
   families never seen in training (airfoils, stars, pairs of bodies), DeepCFD's per-channel MSE;
@@ -12,9 +13,9 @@ the baseline, and measures:
 - whether the prediction is physical (divergence, velocity inside the body);
 - the error against the Reynolds number, inside and outside the trained range;
 - whether the ensemble's spread says where the prediction is wrong (Spearman rank correlation);
-- the speed of the surrogate against the solver, same machine, same grid.
+- the speed of the surrogate against the solver, same machine, same grid, one core each.
 
-Run: ``flowlearn run flow-surrogate`` (about 10 minutes on 2 CPU cores the first time, the data
+Run: ``flowlearn run flow-surrogate`` (about 8 minutes on 2 CPU cores the first time, the data
 then cached); full size: ``flowlearn run flow-surrogate --config configs/flow-surrogate-full.yaml``.
 """
 
@@ -829,6 +830,6 @@ EXPERIMENT = Experiment(
         "epochs": 8,
         "baseline_epochs": 15,
     },
-    runtime_quick="~3 min (188 s; 82 s with the data cached)",
-    runtime_full="~10 min (574 s; 425 s with the data cached)",
+    runtime_quick="~3 min; 66 s with data cached",
+    runtime_full="~8 min; 301 s with data cached",
 )
