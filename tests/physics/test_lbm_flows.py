@@ -206,6 +206,31 @@ def test_schafer_turek_2d1_full():
     assert 0.1172 <= case.pressure_drop() <= 0.1176
 
 
+def test_2d2_collision_follows_the_config(monkeypatch):
+    from pydantic import ValidationError
+
+    from flowlearn.experiments import lbm_validation as lv
+    from flowlearn.physics.lbm import BGK, TRT
+
+    seen = []
+
+    class Built(Exception):
+        pass
+
+    def capture(*args, **kwargs):
+        seen.append(kwargs["collision"])
+        raise Built
+
+    monkeypatch.setattr(lv.cases, "schafer_turek", capture)
+    for magic in (3.0 / 16.0, 1.0 / 12.0, None):
+        with pytest.raises(Built):
+            lv._schafer_turek_2d2(lv.Config(unsteady_magic=magic), 20, None)
+    assert seen == [TRT(magic=3.0 / 16.0), TRT(magic=1.0 / 12.0), BGK()]
+    assert lv.Config().unsteady_magic == TRT().magic  # the solver's default unless asked
+    with pytest.raises(ValidationError, match="unsteady_magic"):
+        lv.Config(unsteady_magic=0.0)
+
+
 @pytest.mark.slow
 def test_schafer_turek_2d2_strouhal():
     from flowlearn.experiments.lbm_validation import Config, _schafer_turek_2d2
