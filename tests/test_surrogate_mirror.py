@@ -80,3 +80,22 @@ def test_mirrored_pairs_refuse_mismatched_arrays(raw_pairs):
         MirroredPairs(norm.inputs(x)[:5], norm.targets(y), norm)
     with pytest.raises(ValueError, match=r"\(N, 3, ny, nx\)"):
         MirroredPairs(norm.inputs(x), norm.targets(y)[:, :2], norm)
+
+
+def test_time_surrogate_refuses_bad_counts(raw_pairs):
+    from flowlearn.evaluation.surrogate_bench import time_surrogate
+    from flowlearn.training.surrogate import FlowSurrogate, Member, build_model
+
+    _, _, norm = raw_pairs
+    member = Member("guo", build_model("guo", (16, 8), 4))
+    surrogate = FlowSurrogate([member], norm, (16, 8))
+    sdf = np.ones((2, 8, 16), dtype=np.float32)
+    mask, re = sdf < 0, np.array([15.0, 30.0])
+    threads = torch.get_num_threads()
+    with pytest.raises(ValueError, match="repeats = 0 must be at least 1"):
+        time_surrogate(surrogate, sdf, mask, re, repeats=0)
+    with pytest.raises(ValueError, match="threads = 0 must be at least 1"):
+        time_surrogate(surrogate, sdf, mask, re, threads=0)
+    with pytest.raises(ValueError, match="batch size 0 must be at least 1"):
+        time_surrogate(surrogate, sdf, mask, re, batch_sizes=(0,), threads=1)
+    assert torch.get_num_threads() == threads  # restored after the failed call

@@ -13,20 +13,16 @@ import typer
 from rich.table import Table
 
 from flowlearn import __version__
-from flowlearn.cli._console import console, err_console
+from flowlearn.cli._console import command_group, console, err_console
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._lbm import bench_app, simulate_app
 from flowlearn.cli._surrogate import add_surrogate_commands
 
-app = typer.Typer(
-    name="flowlearn",
-    help="Does deep learning solve your flow problem? Every experiment of the talk "
+app = command_group(
+    "flowlearn",
+    "Does deep learning solve your flow problem? Every experiment of the talk "
     "'Deep Learning: the solution to all my problems... right?', re-measured.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    epilog="Example: flowlearn tour --quick",
+    "Example: flowlearn tour --quick",
 )
 
 DEFAULT_OUT = Path("runs")

@@ -1,6 +1,6 @@
 """The consoles every command prints on, the one way a command fails (a red ``error:`` line on
 stderr, the message shown as written, never read as Rich markup, and exit code 2), plain notes,
-and help text laid out for Typer."""
+help text laid out for Typer, and the settings every command group shares."""
 
 from __future__ import annotations
 
@@ -38,3 +38,17 @@ def paragraphs(func):
     doc = inspect.cleandoc(func.__doc__ or "")
     func.__doc__ = "\n\n".join(" ".join(par.split()) for par in doc.split("\n\n"))
     return func
+
+
+def command_group(name: str, help: str, epilog: str) -> typer.Typer:
+    """A Typer app for ``flowlearn`` or one of its groups, with the settings all of them share:
+    help when called bare, Rich help text, no shell-completion options, plain tracebacks."""
+    return typer.Typer(
+        name=name,
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        epilog=epilog,
+    )

@@ -11,29 +11,21 @@ import os
 import re as regex
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flowlearn.cli._console import console, err_console
+from flowlearn.cli._console import command_group, console, err_console
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._console import note as _note
 from flowlearn.cli._console import paragraphs as _paragraphs
 
-if TYPE_CHECKING:
-    pass
-
-
-dataset_app = typer.Typer(
-    name="dataset",
-    help="Make, inspect and export flow datasets: steady LBM flows around random shapes.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    epilog="Example: flowlearn dataset generate flows --n 200 --grid 64x32 --re 10:40",
+dataset_app = command_group(
+    "dataset",
+    "Make, inspect and export flow datasets: steady LBM flows around random shapes.",
+    "Example: flowlearn dataset generate flows --n 200 --grid 64x32 --re 10:40",
 )
 
 

@@ -15,26 +15,18 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flowlearn.cli._console import console, warn
+from flowlearn.cli._console import command_group, console, warn
 from flowlearn.cli._console import fail as _fail
 
-simulate_app = typer.Typer(
-    name="simulate",
-    help="Run the built-in lattice Boltzmann solver on a ready-made flow and save the fields.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    epilog="Example: flowlearn simulate cylinder --re 20 --out cylinder.nc",
+simulate_app = command_group(
+    "simulate",
+    "Run the built-in lattice Boltzmann solver on a ready-made flow and save the fields.",
+    "Example: flowlearn simulate cylinder --re 20 --out cylinder.nc",
 )
-bench_app = typer.Typer(
-    name="bench",
-    help="Speed benchmarks measured on this machine.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    epilog="Example: flowlearn bench lbm --quick",
+bench_app = command_group(
+    "bench",
+    "Speed benchmarks measured on this machine.",
+    "Example: flowlearn bench lbm --quick",
 )
 
 
