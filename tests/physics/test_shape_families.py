@@ -24,8 +24,8 @@ def _cells_in_bounds(shape, nx, ny):
 
 
 def test_family_lists():
-    assert sf.FAMILIES == sf.TRAIN_FAMILIES + sf.HELDOUT_FAMILIES
-    assert not set(sf.TRAIN_FAMILIES) & set(sf.HELDOUT_FAMILIES)
+    assert sf.FAMILIES == sf.TRAIN_FAMILIES + sf.EXTRA_TRAIN_FAMILIES + sf.HELDOUT_FAMILIES
+    assert len(set(sf.FAMILIES)) == len(sf.FAMILIES)
 
 
 @pytest.mark.parametrize("grid", GRIDS, ids=lambda g: f"{g[0]}x{g[1]}")
@@ -48,8 +48,26 @@ def test_random_shape_is_placed_and_sized(family, grid):
         if family == "naca":  # thin airfoil: chord-sized, y-extent only capped
             assert 0 < ext <= 0.30 * ny + 1e-9
             assert 0.3 * ny * np.cos(np.radians(15)) - 1e-9 <= hi[0] - lo[0] <= 0.5 * ny + 1e-9
+        elif family == "slender":  # thin ellipse or plate: length 0.3-0.5 ny at +-20 deg
+            assert 0 < ext <= 0.30 * ny + 1e-9
+            length = hi[0] - lo[0]
+            assert 0.3 * ny * np.cos(np.radians(20)) * 0.99 <= length <= 0.5 * ny * 1.01
         else:
             assert 0.15 * ny - 1e-9 <= ext <= 0.30 * ny + 1e-9
+
+
+def test_slender_bodies_are_thin_and_cover_the_airfoils_extent():
+    """The slender family reaches the airfoils' regime (a few cells tall, 3x+ longer than
+    tall) that the six default families never enter (>= 0.15 ny tall, aspect <= ~2.5)."""
+    nx, ny = 128, 64
+    aspects, heights = [], []
+    for seed in range(40):
+        shape = sf.random_shape("slender", np.random.default_rng(seed), (nx, ny))
+        lo, hi = shape.bounds
+        aspects.append((hi[0] - lo[0]) / (hi[1] - lo[1]))
+        heights.append(hi[1] - lo[1])
+    assert np.median(heights) < 0.15 * ny
+    assert max(aspects) > 4 and min(heights) < 5
 
 
 def test_random_shape_at_minimum_grid():

@@ -23,8 +23,11 @@ from flowlearn.physics import geometry
 from flowlearn.physics.geometry import Shape, ShapeError
 
 TRAIN_FAMILIES = ("circle", "ellipse", "rectangle", "triangle", "polygon", "blob")
+#: Primitive families offered for training but not in the default list: ``slender`` (thin
+#: ellipses and flat plates at incidence, sized like an airfoil; the full config trains on it).
+EXTRA_TRAIN_FAMILIES = ("slender",)
 HELDOUT_FAMILIES = ("naca", "star", "pair")
-FAMILIES = TRAIN_FAMILIES + HELDOUT_FAMILIES
+FAMILIES = TRAIN_FAMILIES + EXTRA_TRAIN_FAMILIES + HELDOUT_FAMILIES
 
 EXTENT = (0.15, 0.30)  # body y-extent (the solver's Reynolds length), fraction of ny
 CENTRE_X = (0.20, 0.35)  # bounding-box centre x, fraction of nx
@@ -217,6 +220,27 @@ def _naca(rng: np.random.Generator, ny: int) -> Shape:
     return dataclasses.replace(s, name="naca")
 
 
+def _slender(rng: np.random.Generator, ny: int) -> Shape:
+    """A thin ellipse or a flat plate (even odds): length 0.3-0.5 ny, thickness 6-25 % of the
+    length, incidence +-20 deg, y-extent capped at 0.3 ny like :func:`_naca`.
+
+    The six default families are all 0.15-0.3 ny tall and at most ~2x longer than tall; an
+    airfoil is 2-8 cells tall on a 64-cell channel and 3-9x longer. These primitives cover
+    that regime (round and sharp edges alike) without being airfoils: no camber, no
+    round-nose / sharp-tail profile.
+    """
+    length = rng.uniform(0.3, 0.5) * ny
+    thickness, angle = rng.uniform(0.06, 0.25) * length, rng.uniform(-20.0, 20.0)
+    if rng.random() < 0.5:
+        v = _ellipse_v(length / 2, thickness / 2, angle, 96)
+    else:
+        v = _rect_v(length, thickness, angle)
+    ext = np.ptp(v[:, 1])
+    if ext > EXTENT[1] * ny:
+        v *= EXTENT[1] * ny / ext
+    return geometry.polygon(v - 0.5 * (v.min(axis=0) + v.max(axis=0)), "slender")
+
+
 def _pair(rng: np.random.Generator, h: float) -> list[Shape]:
     """Two circle / ellipse / rectangle bodies, in tandem or side by side, >= 1 cell apart;
     total y-extent ``h``."""
@@ -264,7 +288,8 @@ def _grid(grid: Sequence[int]) -> tuple[int, int]:
 def random_shape(family: str, rng: np.random.Generator, grid: tuple[int, int]) -> Shape:
     """A random body of ``family`` placed in the ``grid = (nx, ny)`` channel; named ``family``.
 
-    y-extent uniform in ``EXTENT * ny`` (naca: chord 0.3-0.5 ny, y-extent <= 0.3 ny); bounding-box
+    y-extent uniform in ``EXTENT * ny`` (naca, slender: length 0.3-0.5 ny, y-extent <= 0.3 ny);
+    bounding-box
     centre x uniform in ``CENTRE_X * nx`` and y within ``CENTRE_Y * ny`` of mid-channel, shifted
     just enough to keep ``MARGIN`` cells to the inlet, ``WALL_GAP`` to the walls and ``WAKE * nx``
     behind it. Every body (both of a pair) covers at least one cell centre; draws that cannot
@@ -282,6 +307,8 @@ def random_shape(family: str, rng: np.random.Generator, grid: tuple[int, int]) -
         h = rng.uniform(*EXTENT) * ny
         if family == "naca":
             parts = [_naca(rng, ny)]
+        elif family == "slender":
+            parts = [_slender(rng, ny)]
         elif family == "pair":
             parts = _pair(rng, h)
         else:
