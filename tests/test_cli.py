@@ -142,3 +142,21 @@ def test_cuda_without_a_gpu_is_refused_before_the_run(tmp_path):
     assert result.exit_code == 2
     assert "no CUDA device" in result.output
     assert not (tmp_path / "filters").exists()
+
+
+def _commands(command, path=()):
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def test_no_help_text_loses_words_to_rich_markup():
+    """Help is rendered as Rich markup: an unescaped "[seed, i]" would print as nothing."""
+    import typer
+    from rich.text import Text
+
+    lost = []
+    for path, command in _commands(typer.main.get_command(app)):
+        texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+        lost += [(" ".join(path), t) for t in texts if Text.from_markup(t).plain != t]
+    assert not lost, lost

@@ -121,7 +121,9 @@ def dataset_generate(
             "triangle,polygon,blob, 'heldout' = naca,star,pair."
         ),
     ] = "train",
-    seed: Annotated[int, typer.Option(help="Seed: sample i draws from the random stream (seed, i).", min=0)] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed: sample i draws from the random stream (seed, i).", min=0)
+    ] = 0,
     workers: Annotated[
         int | None,
         typer.Option(

@@ -409,8 +409,8 @@ def export_model(
     """Export one U-Net member for C++/Fortran/... callers: ONNX plus its normalisation.
 
     The ONNX network maps NORMALISED inputs (N, 3, ny, nx) to NORMALISED outputs (N, 3, ny,
-    nx); the JSON beside it holds the channel order and the statistics: x_norm[c] = (x[c] -
-    in_mean[c]) / in_std[c], fields[c] = y[c] * out_std[c] + out_mean[c]. The export is
+    nx); the JSON beside it holds the channel order and the statistics, channel by channel:
+    x_norm = (x - in_mean) / in_std and fields = y * out_std + out_mean. The export is
     checked with onnxruntime on real inputs (random training-family bodies): the largest
     absolute difference to PyTorch must be <= 1e-4.
     """

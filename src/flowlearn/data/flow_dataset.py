@@ -384,8 +384,10 @@ def _run_dask(spec, todo: Sequence[int], workers: int, scheduler: str | None, st
 
     cluster = None
     if scheduler is None:
+        # ":0", a free port: None does not turn the dashboard off and falls back to :8787,
+        # which warns whenever another cluster holds it (dask/distributed#8136).
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = Client(cluster)
     else:
