@@ -51,8 +51,8 @@ class Config(ExperimentConfig):
     unsteady_cells: list[int] = Field(
         default_factory=lambda: [40, 60, 90],
         description="cells per diameter of the 2D-2 runs; the finest is compared with the "
-        "reference (40: ~1.5 min, 60: ~6 min, 90: ~24 min; with the default TRT, Cd_max "
-        "enters 3.22-3.24 only near 90)",
+        "reference; with the default TRT, Cd_max enters 3.22-3.24 only near 90 (on 2 cores "
+        "D = 90 takes 24 min alone, 46 min beside another job)",
     )
     unsteady_u_lattice: float = Field(0.04, gt=0, le=0.15, description="mean inflow for 2D-2")
     unsteady_magic: float | None = Field(
@@ -463,8 +463,8 @@ EXPERIMENT = Experiment(
         "run_2d2": False,
     },
     runtime_quick="~20 s (cold kernel cache included)",
-    # measured on 2 CPU cores shared with another job (load ~1.4): 2D-1 at D = 20/30/40 69 s,
-    # 2D-2 at D = 20/30/40 135 s, the rest ~5 s; at load ~6 the same steps take several times
-    # longer.
-    runtime_full="~3.5 min (longer on busy shared cores)",
+    # measured on 2 CPU cores shared with a dataset generation the whole time: 2D-1 at
+    # D = 20/30/40 69 s, 2D-2 at D = 40/60/90 125 + 728 + 2,749 s, the rest ~5 s (3,679 s);
+    # alone, D = 90 took 1,418 s and D = 40 + 60 under 10 min, hence ~35 min on free cores.
+    runtime_full="~35 min on 2 free cores (61 min beside another job)",
 )
