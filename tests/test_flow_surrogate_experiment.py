@@ -60,6 +60,7 @@ def test_run_measures_every_quantity(run_dir):
     naca = m["heldout_error_by_family"].get("naca", 0.0)
     guo = run.claims[0]
     assert guo.reproduced == (m["test_error"] <= 0.0269 and naca <= 0.0269)
+    assert "(circle, ellipse, rectangle, triangle, polygon, blob)" in guo.reason  # trained on
     assert len(run.arrays["test_error"]) == m["samples"]["test"]
     assert run.arrays["example_true"].shape[1:] == (3, 16, 32)
 

@@ -766,7 +766,8 @@ def _claims(m: dict[str, Any], config: Config) -> list[Claim]:
             ),
             reason=(
                 f"{config.grid[0]}x{config.grid[1]} grid, {m['samples']['train']} training "
-                f"samples, an ensemble of {config.ensemble}; Guo et al. trained at 256x128 on "
+                f"samples ({', '.join(config.families)}), an ensemble of {config.ensemble}; "
+                "Guo et al. trained at 256x128 on "
                 "primitive shapes and tested on car profiles (their data was never released)."
             ),
         ),
