@@ -222,9 +222,9 @@ def _naca(rng: np.random.Generator, ny: int) -> Shape:
 
 def _slender(rng: np.random.Generator, ny: int) -> Shape:
     """A thin ellipse or a flat plate (even odds): length 0.3-0.5 ny, thickness 6-25 % of the
-    length, incidence +-20 deg, y-extent capped at 0.3 ny like :func:`_naca`.
+    length, incidence +-20 deg; at most 0.29 ny tall (0.5 sin 20 + 0.125 cos 20).
 
-    The six default families are all 0.15-0.3 ny tall and at most ~2x longer than tall; an
+    The six default families are all 0.15-0.3 ny tall and at most 2.5x longer than tall; an
     airfoil is 2-8 cells tall on a 64-cell channel and 3-9x longer. These primitives cover
     that regime (round and sharp edges alike) without being airfoils: no camber, no
     round-nose / sharp-tail profile.
@@ -235,9 +235,6 @@ def _slender(rng: np.random.Generator, ny: int) -> Shape:
         v = _ellipse_v(length / 2, thickness / 2, angle, 96)
     else:
         v = _rect_v(length, thickness, angle)
-    ext = np.ptp(v[:, 1])
-    if ext > EXTENT[1] * ny:
-        v *= EXTENT[1] * ny / ext
     return geometry.polygon(v - 0.5 * (v.min(axis=0) + v.max(axis=0)), "slender")
 
 
@@ -289,11 +286,10 @@ def random_shape(family: str, rng: np.random.Generator, grid: tuple[int, int]) -
     """A random body of ``family`` placed in the ``grid = (nx, ny)`` channel; named ``family``.
 
     y-extent uniform in ``EXTENT * ny`` (naca, slender: length 0.3-0.5 ny, y-extent <= 0.3 ny);
-    bounding-box
-    centre x uniform in ``CENTRE_X * nx`` and y within ``CENTRE_Y * ny`` of mid-channel, shifted
-    just enough to keep ``MARGIN`` cells to the inlet, ``WALL_GAP`` to the walls and ``WAKE * nx``
-    behind it. Every body (both of a pair) covers at least one cell centre; draws that cannot
-    meet this are redrawn. Deterministic for a given ``rng`` state.
+    bounding-box centre x uniform in ``CENTRE_X * nx`` and y within ``CENTRE_Y * ny`` of
+    mid-channel, shifted just enough to keep ``MARGIN`` cells to the inlet, ``WALL_GAP`` to the
+    walls and ``WAKE * nx`` behind it. Every body (both of a pair) covers at least one cell
+    centre; draws that cannot meet this are redrawn. Deterministic for a given ``rng`` state.
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown shape family {family!r}: choose one of {', '.join(FAMILIES)}")
