@@ -25,3 +25,38 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"reference data folder {path} is absent")
     return path
+
+
+def tree_bytes(path: Path) -> dict[str, bytes | None]:
+    """Every file under ``path`` (or ``path`` itself) by relative name, with its bytes; folders
+    map to None. Two equal snapshots mean nothing was added, removed or changed."""
+    path = Path(path)
+    if path.is_file():
+        return {".": path.read_bytes()}
+    return {
+        str(p.relative_to(path)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(path.rglob("*"))
+    }
+
+
+@pytest.fixture
+def read_only_dir(tmp_path) -> Path:
+    """A folder no file can be created in: a chmod 555 folder, or for root (whom permissions
+    do not stop) /sys, where the kernel refuses new files to everyone."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    import tempfile
+
+    try:
+        fd, name = tempfile.mkstemp(dir="/sys")
+    except OSError:
+        yield Path("/sys")
+        return
+    os.close(fd)
+    os.unlink(name)
+    pytest.skip("no read-only folder on this machine: root can write into /sys")

@@ -1,7 +1,7 @@
 """flowlearn: does deep learning solve your flow problem? Measurements, not hype.
 
-Layers (each imports only from those listed before it): ``physics``, ``data``, ``models``,
-``baselines``, ``training``, ``evaluation``, ``experiments``, ``report``, ``cli``.
+Layers (each imports only from those listed before it): ``safety``, ``physics``, ``data``,
+``models``, ``baselines``, ``training``, ``evaluation``, ``experiments``, ``report``, ``cli``.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -99,3 +99,99 @@ def test_sphere_runs_in_3d(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "Cd =" in result.output and out.exists()
+
+
+# ------------------------------------------------------------------------ outputs are safe
+CAVITY = ["cavity", "--cells", "16", "--re", "10", "--steps", "200"]
+
+
+def _user_folder(root):
+    folder = root / "results.zarr"
+    (folder / "notes").mkdir(parents=True)
+    (folder / "notes" / "todo.txt").write_text("my notes\n", encoding="utf-8")
+    (folder / "run.csv").write_bytes(b"1,2,3\n")
+    return folder
+
+
+def test_out_never_removes_a_folder_flowlearn_did_not_write(tmp_path):
+    from conftest import tree_bytes
+
+    folder = _user_folder(tmp_path)
+    before = tree_bytes(folder)
+    for extra in ([], ["--overwrite"]):
+        result = runner.invoke(simulate_app, [*CAVITY, "--out", str(folder), *extra])
+        assert result.exit_code == 2, result.output
+        assert "flowlearn never removes it" in result.output
+        assert "steps in" not in result.output, "refused before computing"
+        assert tree_bytes(folder) == before
+
+
+def test_out_refuses_a_dataset_store_even_with_overwrite(tmp_path):
+    """A training dataset is a flowlearn output of another kind: never replaced by simulate."""
+    from conftest import tree_bytes
+
+    from flowlearn.data import flow_dataset as fd
+
+    store = tmp_path / "train.zarr"
+    fd.generate(fd.FlowDatasetSpec(grid=(32, 16), n=1, re=(5.0, 10.0)), store)
+    before = tree_bytes(store)
+    result = runner.invoke(simulate_app, [*CAVITY, "--out", str(store), "--overwrite"])
+    assert result.exit_code == 2 and "flowlearn dataset" in result.output, result.output
+    assert tree_bytes(store) == before
+
+
+def test_out_replaces_its_own_flow_field_and_asks_for_other_files(tmp_path):
+    import xarray as xr
+
+    for name in ("cav.nc", "cav.zarr", "cav.vti", "cav.vtk"):
+        out = tmp_path / name
+        for _ in range(2):  # the second run replaces the first one's flow field
+            result = runner.invoke(simulate_app, [*CAVITY, "--out", str(out)])
+            assert result.exit_code == 0, result.output
+        assert out.exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no leftovers"
+    assert xr.open_dataset(tmp_path / "cav.nc").attrs["flowlearn_output"] == "flow field"
+    mine = tmp_path / "mine.nc"
+    mine.write_bytes(b"my measurements")
+    result = runner.invoke(simulate_app, [*CAVITY, "--out", str(mine)])
+    assert result.exit_code == 2 and "--overwrite" in result.output, result.output
+    assert mine.read_bytes() == b"my measurements"
+    result = runner.invoke(simulate_app, [*CAVITY, "--out", str(mine), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert xr.open_dataset(mine).attrs["flowlearn_output"] == "flow field"
+
+
+def test_out_is_checked_before_computing(tmp_path, read_only_dir):
+    cases = {
+        str(tmp_path / "nodir" / "x.nc"): "does not exist",
+        str(tmp_path / "x.txt"): "the file must end in .zarr, .nc",
+        str(read_only_dir / "x.nc"): "cannot write into the folder",
+    }
+    (tmp_path / "plain").write_text("a file", encoding="utf-8")
+    cases[str(tmp_path / "plain" / "x.nc")] = "is a file, not a folder"
+    for out, message in cases.items():
+        # 10^6 steps would take minutes: a refusal after computing would time the test out
+        result = runner.invoke(
+            simulate_app, ["cavity", "--cells", "64", "--steps", "1000000", "--out", out]
+        )
+        assert result.exit_code == 2, (out, result.output)
+        assert message in result.output, (out, result.output)
+        assert "Permission denied" not in result.output or "cannot write" in result.output
+        assert "steps in" not in result.output
+
+
+def test_memory_is_checked_before_allocating(monkeypatch):
+    # 10^10 cells: the estimate is terabytes, refused without allocating anything
+    result = runner.invoke(simulate_app, ["cavity", "--grid", "100000x100000"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "100000x100000 D2Q9 lattice" in text and "TiB" in text
+    assert "--cells or --grid" in text
+    # a lowered limit (a small container) refuses a lattice that fits this machine
+    monkeypatch.setenv("FLOWLEARN_MEMORY_LIMIT", "4M")
+    result = runner.invoke(simulate_app, ["cavity", "--cells", "128", "--steps", "10"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, text
+    assert "more than the 4 MiB available (FLOWLEARN_MEMORY_LIMIT)" in text
+    monkeypatch.setenv("FLOWLEARN_MEMORY_LIMIT", "1G")
+    assert runner.invoke(simulate_app, ["cavity", "--cells", "128", "--steps", "10"]).exit_code == 0

@@ -61,6 +61,30 @@ Grid = Annotated[
     typer.Option(help="lattice NXxNY (replaces --cells), e.g. 440x82 for 20 cells per diameter"),
 ]
 Collision = Annotated[str, typer.Option(help="trt (default, magic 3/16) or bgk")]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="replace an existing --out / --vtk file that is not a flowlearn flow field (a "
+        "flowlearn flow field is replaced anyway; a folder flowlearn did not write, never)",
+    ),
+]
+#: What lowers the memory of a simulate run, in the words of its options.
+MEMORY_HINT = "use fewer cells (--cells or --grid), or --dtype float32"
+
+
+def _check_outputs(out: Path | None, vtk: Path | None, overwrite: bool) -> None:
+    """Refuse, before any computing, an output that could not or must not be written."""
+    from flowlearn.physics.lbm import output
+    from flowlearn.safety import OutputError
+
+    try:
+        if out is not None:
+            output.check(out, overwrite=overwrite, what="--out")
+        if vtk is not None:
+            output.check(vtk, overwrite=overwrite, what="--vtk", vtk_only=True)
+    except OutputError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _run_case(
@@ -70,6 +94,7 @@ def _run_case(
     out: Path | None,
     vtk: Path | None = None,
     until_steady: bool = True,
+    overwrite: bool = False,
 ) -> None:
     """Run with a progress bar showing the residual; print coefficients; save the Dataset."""
     from flowlearn.physics.lbm import DivergenceError
@@ -108,15 +133,13 @@ def _run_case(
         coeff = case.coefficients()
         console.print(f"Cd = {coeff['cd']:.4f}   Cl = {coeff['cl']:.5f}")
     targets = [p for p in (out, vtk) if p is not None]
-    if vtk is not None and vtk.suffix.lower() not in (".vtk", ".vti"):
-        raise _fail(f"--vtk {vtk}: the file must end in .vti or .vtk")
     if targets:
         from flowlearn.physics.lbm import output
 
         ds = case.dataset()
         for target in targets:
             try:
-                path = output.write(ds, target)
+                path = output.write(ds, target, overwrite=overwrite)
             except (OSError, ValueError) as exc:
                 raise _fail(f"cannot write {target}: {exc}") from None
             console.print(f"wrote {path}")
@@ -149,6 +172,7 @@ def _build(fn, *args, **kwargs):
     from flowlearn.physics.geometry import ShapeError
     from flowlearn.physics.lbm import StabilityWarning
     from flowlearn.physics.lbm.collision import collision_from_name
+    from flowlearn.safety import MemoryLimitError
 
     if "collision" in kwargs:
         try:
@@ -159,6 +183,8 @@ def _build(fn, *args, **kwargs):
         warnings.simplefilter("always", StabilityWarning)
         try:
             case = fn(*args, **kwargs)
+        except MemoryLimitError as exc:
+            raise _fail(exc.message(MEMORY_HINT)) from None
         except (ShapeError, ValueError) as exc:
             raise _fail(str(exc)) from None
     for w in caught:
@@ -185,10 +211,12 @@ def cylinder(
     collision: Collision = "trt",
     out: Out = None,
     vtk: Vtk = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Schäfer–Turek cylinder in a channel (2.2 x 0.41, D = 0.1, parabolic inflow)."""
     from flowlearn.physics.lbm import cases
 
+    _check_outputs(out, vtk, overwrite)
     if grid is not None:
         cells = _cells_from_grid(grid, cases.ST_DIAMETER, cases.ST_LENGTH, cases.ST_HEIGHT)
     case = _build(
@@ -199,7 +227,7 @@ def cylinder(
         dtype=dtype,
         collision=collision,
     )
-    _run_case(case, steps, tol, out, vtk, until_steady)
+    _run_case(case, steps, tol, out, vtk, until_steady, overwrite)
 
 
 @simulate_app.command(
@@ -217,17 +245,19 @@ def cavity(
     collision: Collision = "trt",
     out: Out = None,
     vtk: Vtk = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Lid-driven square cavity (lid on top moving in +x)."""
     from flowlearn.physics.lbm import cases
 
+    _check_outputs(out, vtk, overwrite)
     if grid is not None:
         nx, ny = _parse_grid(grid)
         if nx != ny:
             raise _fail(f"--grid {grid}: the cavity is square, e.g. --grid {ny}x{ny}")
         cells = nx
     case = _build(cases.cavity, re, n=cells, u_lid=lid, dtype=dtype, collision=collision)
-    _run_case(case, steps, tol, out, vtk, until_steady)
+    _run_case(case, steps, tol, out, vtk, until_steady, overwrite)
 
 
 @simulate_app.command(
@@ -244,11 +274,13 @@ def sphere(
     collision: Collision = "trt",
     out: Out = None,
     vtk: Vtk = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Flow past a sphere in 3-D (D3Q19), uniform inflow, periodic sides 6 diameters apart;
     Cd on the frontal area (2.85 at Re 20 against Schiller–Naumann's 2.61)."""
     from flowlearn.physics.lbm import cases
 
+    _check_outputs(out, vtk, overwrite)
     case = _build(
         cases.sphere_channel,
         re,
@@ -257,7 +289,7 @@ def sphere(
         dtype=dtype,
         collision=collision,
     )
-    _run_case(case, steps, tol, out, vtk, until_steady)
+    _run_case(case, steps, tol, out, vtk, until_steady, overwrite)
 
 
 @simulate_app.command(
@@ -284,11 +316,13 @@ def shape(
     dtype: Dtype = "float64",
     out: Out = None,
     vtk: Vtk = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Flow past a body from a CSV polygon, a PNG mask or a NACA code, in the 2.2 x 0.41 channel."""
     from flowlearn.physics import geometry
     from flowlearn.physics.lbm import cases
 
+    _check_outputs(out, vtk, overwrite)
     if path is not None:
         suffix = path.suffix.lower()
         if suffix == ".csv":
@@ -328,7 +362,7 @@ def shape(
             )
     except geometry.ShapeError as exc:
         raise _fail(str(exc)) from None
-    _run_case(case, steps, tol, out, vtk, until_steady)
+    _run_case(case, steps, tol, out, vtk, until_steady, overwrite)
 
 
 @bench_app.command("lbm", epilog="Example: flowlearn bench lbm --quick --json bench.json")

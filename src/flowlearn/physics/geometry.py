@@ -152,8 +152,8 @@ def polygon(vertices: np.ndarray, name: str = "polygon") -> Shape:
     def sdf(p: np.ndarray) -> np.ndarray:
         p = np.asarray(p, dtype=float).reshape(-1, 2)
         out = np.empty(len(p))
-        # Chunks bound the (points x edges) temporaries to a few MB.
-        chunk = max(1, 2_000_000 // len(a))
+        # Chunks bound the (points x edges) temporaries to about 20 MB whatever the grid.
+        chunk = max(1, 262_144 // len(a))
         for s in range(0, len(p), chunk):
             q = p[s : s + chunk, None, :]
             w = q - a[None]

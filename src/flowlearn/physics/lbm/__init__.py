@@ -25,7 +25,13 @@ from flowlearn.physics.lbm.boundaries import (
 from flowlearn.physics.lbm.cases import Case
 from flowlearn.physics.lbm.collision import BGK, TRT
 from flowlearn.physics.lbm.forces import coefficients
-from flowlearn.physics.lbm.solver import DivergenceError, RunReport, Solver, make_solver
+from flowlearn.physics.lbm.solver import (
+    DivergenceError,
+    RunReport,
+    Solver,
+    make_solver,
+    solver_memory,
+)
 from flowlearn.physics.lbm.units import LatticeUnits, StabilityWarning
 
 __all__ = [
@@ -51,4 +57,5 @@ __all__ = [
     "make_solver",
     "observables",
     "output",
+    "solver_memory",
 ]

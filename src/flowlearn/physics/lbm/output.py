@@ -17,8 +17,14 @@ import numpy as np
 from flowlearn.physics.lbm import observables
 from flowlearn.physics.lbm.boundaries import to_public
 from flowlearn.physics.lbm.units import LatticeUnits
+from flowlearn.safety.outputs import MARK, VTK_TITLE, check_target, write_replacing
 
 DIMS = {2: ("y", "x"), 3: ("y", "x", "z")}
+#: Formats :func:`write` knows, by suffix.
+SUFFIXES = (".zarr", ".nc", ".nc4", ".netcdf", ".vtk", ".vti")
+VTK_SUFFIXES = (".vti", ".vtk")
+#: The kind of output ``flowlearn simulate`` writes (see :mod:`flowlearn.safety.outputs`).
+FLOW_FIELD = "flow field"
 
 
 def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -89,13 +95,33 @@ def to_dataset(solver, units: LatticeUnits, *, name: str = "flow", attrs: dict |
     return xr.Dataset(data, coords=coords, attrs=_clean_attrs(all_attrs))
 
 
-def write(ds, path: str | Path) -> Path:
+def check(
+    path: str | Path, *, overwrite: bool = False, what: str = "output", vtk_only: bool = False
+) -> Path:
+    """Check before computing that :func:`write` may write ``path`` (suffix, folder, what is
+    there already: see :func:`flowlearn.safety.check_target`); raises ``OutputError``."""
+    suffixes = VTK_SUFFIXES if vtk_only else SUFFIXES
+    return check_target(path, what=what, kind=FLOW_FIELD, suffixes=suffixes, overwrite=overwrite)
+
+
+def write(ds, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``ds`` by suffix: ``.zarr`` (directory store), ``.nc`` (netCDF), ``.vtk`` (legacy
-    VTK structured points) or ``.vti`` (VTK XML image data)."""
-    path = Path(path)
+    VTK structured points) or ``.vti`` (VTK XML image data).
+
+    An existing ``path`` is replaced only if it is a flowlearn flow field, or a file and
+    ``overwrite`` is set; never a folder flowlearn did not write (``OutputError`` otherwise).
+    The file is written beside ``path`` and moved into place, so an interrupted write leaves
+    the previous one whole.
+    """
+    path = check(path, overwrite=overwrite)
+    ds = ds.assign_attrs({MARK: FLOW_FIELD})
+    return write_replacing(path, lambda tmp: _write_format(ds, tmp))
+
+
+def _write_format(ds, path: Path) -> Path:
     suffix = path.suffix.lower()
     if suffix == ".zarr":
-        ds.to_zarr(path, mode="w", consolidated=False)
+        ds.to_zarr(path, mode="w-", consolidated=False)
     elif suffix in (".nc", ".nc4", ".netcdf"):
         ds.to_netcdf(path)
     elif suffix == ".vtk":
@@ -133,9 +159,10 @@ def write_vtk_legacy(ds, path: str | Path) -> Path:
     (nx, ny, nz), dx, arrays = _vtk_arrays(ds)
     path = Path(path)
     with open(path, "wb") as fh:
+        title = f"{VTK_TITLE}: {ds.attrs.get(MARK, FLOW_FIELD)}; {ds.attrs.get('title', '')}"
         head = (
             "# vtk DataFile Version 3.0\n"
-            f"{ds.attrs.get('title', 'flowlearn')}\nBINARY\nDATASET STRUCTURED_POINTS\n"
+            f"{title[:255]}\nBINARY\nDATASET STRUCTURED_POINTS\n"
             f"DIMENSIONS {nx} {ny} {nz}\nORIGIN {dx / 2} {dx / 2} {dx / 2 if nz > 1 else 0}\n"
             f"SPACING {dx} {dx} {dx}\nPOINT_DATA {nx * ny * nz}\n"
         )
@@ -155,6 +182,7 @@ def write_vti(ds, path: str | Path) -> Path:
     (nx, ny, nz), dx, arrays = _vtk_arrays(ds)
     lines = [
         '<?xml version="1.0"?>',
+        f"<!-- {MARK}: {ds.attrs.get(MARK, FLOW_FIELD)} -->",
         '<VTKFile type="ImageData" version="0.1" byte_order="LittleEndian">',
         f'<ImageData WholeExtent="0 {nx - 1} 0 {ny - 1} 0 {nz - 1}" '
         f'Origin="{dx / 2} {dx / 2} {dx / 2 if nz > 1 else 0}" Spacing="{dx} {dx} {dx}">',

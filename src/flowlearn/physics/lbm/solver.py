@@ -30,9 +30,30 @@ from flowlearn.physics.lbm.boundaries import (
     wall_distance,
 )
 from flowlearn.physics.lbm.collision import TRT, Collision
+from flowlearn.safety.memory import require_memory
 
 #: fewest interior cells along an axis that the solver accepts.
 MIN_CELLS = 4
+#: Bytes per padded cell and population beside the two PDF arrays at the peak of set-up
+#: (float64 equilibrium and macroscopic fields, flags, masks, the body's SDF), plus a fixed
+#: part for the SDF's chunked evaluation. Measured with tracemalloc on cavities and obstacle
+#: channels (D2Q9, 256x128 to 512x256: 395-488 bytes per cell) and a sphere (D3Q19: 793);
+#: tests/physics/test_lbm_memory.py keeps the estimate above the measured peak, and within
+#: 1.4 times it plus the fixed part.
+_SETUP_BYTES_PER_POPULATION = 36
+_SETUP_BYTES_PER_CELL = 64
+SETUP_FIXED_BYTES = 24 * 1024**2
+
+
+def solver_memory(grid: Sequence[int], stencil: str | None = None, dtype: str = "float64") -> int:
+    """Peak bytes of building a :class:`Solver` on ``grid`` (interior cells): the two PDF
+    arrays plus the set-up's temporaries; a run then holds about half of it."""
+    grid = tuple(int(n) for n in grid)
+    q = _kernels.lattice(stencil or ("D2Q9" if len(grid) == 2 else "D3Q19")).q
+    cells = math.prod(n + 2 for n in grid)
+    itemsize = np.dtype(dtype).itemsize
+    per_cell = 2 * q * itemsize + _SETUP_BYTES_PER_POPULATION * q + _SETUP_BYTES_PER_CELL
+    return cells * per_cell + SETUP_FIXED_BYTES
 
 
 class DivergenceError(FloatingPointError):
@@ -466,6 +487,12 @@ def make_solver(
     if dim not in (2, 3):
         raise ValueError(f"grid must have 2 or 3 axes, got {grid}")
     stencil = stencil or ("D2Q9" if dim == 2 else "D3Q19")
+    if dtype in _kernels.DTYPES:  # an unknown dtype is refused by the kernel, by name
+        require_memory(
+            solver_memory(grid, stencil, dtype),
+            f"the {'x'.join(map(str, grid))} {stencil} lattice ({dtype})",
+            "use a coarser grid" + (" or float32" if dtype == "float64" else ""),
+        )
     return Solver(
         grid,
         nu,
