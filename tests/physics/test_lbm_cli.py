@@ -129,7 +129,6 @@ def test_out_never_removes_a_folder_flowlearn_did_not_write(tmp_path):
 def test_out_refuses_a_dataset_store_even_with_overwrite(tmp_path):
     """A training dataset is a flowlearn output of another kind: never replaced by simulate."""
     from conftest import tree_bytes
-
     from flowlearn.data import flow_dataset as fd
 
     store = tmp_path / "train.zarr"
