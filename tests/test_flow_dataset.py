@@ -8,6 +8,7 @@ default (10, 40): on a 16-cell-high channel with the default u_lattice = 0.05 th
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import warnings
 from pathlib import Path
@@ -18,6 +19,7 @@ import xarray as xr
 
 from flowlearn.data import flow_dataset as fd
 from flowlearn.data.flow_dataset import DatasetError, FlowDatasetSpec
+from flowlearn.data.sample_store import StoreError
 from flowlearn.physics.shape_families import FAMILIES
 
 GRID = (32, 16)
@@ -149,15 +151,42 @@ def test_interrupted_run_resumes_where_it_stopped(reference, tmp_path):
     assert (report.computed, report.skipped, seen) == (0, 4, [])
 
 
-def test_leftover_creating_directory_is_replaced(tmp_path):
+@pytest.mark.parametrize("proof", ["marker", "dataset attrs", "empty"])
+def test_leftover_creating_directory_of_flowlearn_is_replaced(tmp_path, proof):
+    """A creation killed half-way leaves NAME.zarr.creating; the next run removes it only when
+    it is provably flowlearn's: the creation marker, a dataset's root attributes (a leftover of
+    a version before the marker), or nothing at all."""
+    from flowlearn.data.sample_store import CREATING_MARKER
+
     path = tmp_path / "d.zarr"
     leftover = tmp_path / "d.zarr.creating"
-    (leftover / "sdf").mkdir(parents=True)
-    (leftover / "sdf" / "zarr.json").write_text("{half written")
+    leftover.mkdir()
+    if proof == "marker":
+        (leftover / CREATING_MARKER).write_text("{}")
+        (leftover / "sdf").mkdir()
+        (leftover / "sdf" / "zarr.json").write_text("{half written")
+    elif proof == "dataset attrs":
+        attrs = {"fingerprint": "abc", "generator_version": 1}
+        (leftover / "zarr.json").write_text(json.dumps({"attributes": attrs}))
     report = fd.generate(_spec(n=2), path)
     assert not leftover.exists()
     assert report.computed == 2 and report.counts["ok"] == 2
     assert fd.load(path).sizes["sample"] == 2
+
+
+def test_leftover_creating_directory_of_someone_else_is_kept(tmp_path):
+    from conftest import tree_bytes
+
+    path = tmp_path / "d.zarr"
+    leftover = tmp_path / "d.zarr.creating"
+    (leftover / "sdf").mkdir(parents=True)
+    (leftover / "sdf" / "zarr.json").write_text("{half written")
+    (leftover / "thesis.tex").write_text("chapter 1")
+    before = tree_bytes(leftover)
+    with pytest.raises(StoreError, match="was not made by flowlearn: flowlearn never removes it"):
+        fd.generate(_spec(n=2), path)
+    assert tree_bytes(leftover) == before
+    assert not path.exists()
 
 
 @pytest.mark.parametrize(
@@ -273,3 +302,121 @@ def test_load_directory_that_is_not_zarr(tmp_path):
         fd.load(path)
     with pytest.raises(DatasetError, match="not a readable flowlearn dataset"):
         fd.generate(_spec(n=2), path)
+
+
+# ------------------------------------------------------------------------------ integrity
+def _copy(reference, tmp_path) -> Path:
+    import shutil
+
+    path = tmp_path / "copy.zarr"
+    shutil.copytree(reference[0], path)
+    return path
+
+
+def _chunk(path: Path, name: str, i: int) -> Path:
+    return path / name / "c" / str(i) / ("0/0" if name in fd.GRID_VARS else "")
+
+
+def _flip(file: Path, at: int = 12) -> None:
+    data = bytearray(file.read_bytes())
+    data[at] ^= 0xFF
+    file.write_bytes(bytes(data))
+
+
+def _truncate(file: Path) -> None:
+    file.write_bytes(file.read_bytes()[: len(file.read_bytes()) // 2])
+
+
+def _old_store(reference, tmp_path) -> Path:
+    """The reference as a version before checksums wrote it: zstd alone, one sample a chunk."""
+    path = tmp_path / "old.zarr"
+    ds = xr.open_zarr(reference[0], consolidated=False)
+    for var in ds.variables.values():
+        var.encoding = {k: v for k, v in var.encoding.items() if k == "chunks"}
+    ds.to_zarr(path, consolidated=False, zarr_format=3)
+    return path
+
+
+def test_a_fresh_store_is_checksummed_and_intact(reference):
+    check = fd.verify(reference[0])
+    assert check.checksummed and check.intact
+    assert (check.samples, check.checked) == (4, 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "reason"),
+    [
+        ("u", _flip, "u: Stored and computed checksum do not match"),
+        ("u", _truncate, "u: "),
+        ("p", Path.unlink, "p: chunk file missing"),
+        ("status", _truncate, "status: "),
+        ("cd", _flip, "cd: Stored and computed checksum do not match"),
+    ],
+)
+def test_damage_is_found_by_index_never_read_and_recomputed(
+    reference, tmp_path, name, damage, reason
+):
+    path = _copy(reference, tmp_path)
+    damage(_chunk(path, name, 2))
+    check = fd.verify(path)
+    assert list(check.corrupt) == [2], check.corrupt
+    assert check.corrupt[2].startswith(reason)
+    with pytest.raises(DatasetError, match=r"1 stored sample\(s\) are damaged \(2; sample 2: "):
+        fd.read(path)
+    # the next generation recomputes exactly that sample, to the same numbers as before
+    report = fd.generate(_spec(), path)
+    assert list(report.repaired) == [2] and report.computed == 1
+    assert fd.verify(path).intact
+    _assert_same(_arrays(path), _arrays(reference[0]))
+    assert fd.read(path).sizes["sample"] == 4
+
+
+def test_damaged_status_is_named_not_a_codec_traceback(reference, tmp_path):
+    path = _copy(reference, tmp_path)
+    _truncate(_chunk(path, "status", 1))
+    with pytest.raises(DatasetError, match=r"the status of sample\(s\) 1 is damaged"):
+        fd.status(path)
+    with pytest.raises(DatasetError, match=r"status of sample\(s\) 1"):
+        fd.summary(path)
+
+
+def test_unphysical_values_are_caught_without_checksums(reference, tmp_path):
+    """A store without checksums (written before them) is still checked value by value."""
+    import zarr
+
+    path = _old_store(reference, tmp_path)
+    check = fd.verify(path)
+    assert not check.checksummed and check.intact
+    group = zarr.open_group(path, mode="r+")
+    u = group["u"][3]
+    u[5, 7] = 3.0e38  # the kind of value a flipped exponent byte gives
+    group["u"][3] = u
+    v = group["v"][1]
+    v[np.asarray(group["mask"][1], dtype=bool)] = 0.5  # flow inside the body
+    group["v"][1] = v
+    check = fd.verify(path)
+    assert check.corrupt == {1: "v: non-zero inside the body", 3: "u: |u| above 100"}
+    with pytest.raises(DatasetError, match="recompute them with `flowlearn dataset generate`"):
+        fd.add_checksums(path)
+
+
+def test_checksums_are_added_to_an_intact_old_store(reference, tmp_path):
+    path = _old_store(reference, tmp_path)
+    assert not fd.verify(path).checksummed
+    sealed = fd.add_checksums(path)
+    assert sealed.checksummed and sealed.intact and sealed.checked == 4
+    _assert_same(_arrays(path), _arrays(reference[0]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.zarr", "old.zarr.lock"]
+    _flip(_chunk(path, "v", 0))
+    assert list(fd.verify(path).corrupt) == [0]
+
+
+def test_a_second_generation_of_the_same_store_is_refused(tmp_path):
+    from flowlearn.data.sample_store import store_lock
+
+    path = tmp_path / "busy.zarr"
+    with store_lock(path, "generating"):  # as another process would hold it
+        with pytest.raises(StoreError, match="another flowlearn process is generating"):
+            fd.generate(_spec(n=2), path)
+    assert not path.exists()
+    assert fd.generate(_spec(n=2), path).computed == 2  # free again

@@ -77,6 +77,7 @@ def body_csv(tmp_path) -> Path:
         ["dataset", "info"],
         ["dataset", "show"],
         ["dataset", "export"],
+        ["dataset", "verify"],
         ["predict"],
         ["export"],
         ["bench", "surrogate"],
@@ -150,6 +151,116 @@ def test_dataset_generate_bad_values_exit_2(tmp_path, option, value, message):
     if option == "--families":
         assert "naca" in result.output  # the valid names are listed
     assert not (tmp_path / "x.zarr").exists()
+
+
+# ------------------------------------------------------------------- dataset integrity
+TINY = ["--n", "3", "--grid", "32x16", "--re", "5:15", "--families", "circle,ellipse,blob"]
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tiny") / "tiny.zarr"
+    result = invoke("dataset", "generate", path, *TINY, "--workers", "1")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _damaged_copy(tiny_store: Path, tmp_path: Path, var: str, sample: int, how: str) -> Path:
+    path = tmp_path / "copy.zarr"
+    shutil.copytree(tiny_store, path)
+    chunk = (
+        path / var / "c" / str(sample) / ("0/0" if var in ("sdf", "mask", "u", "v", "p") else "")
+    )
+    data = chunk.read_bytes()
+    if how == "flip":
+        chunk.write_bytes(data[:12] + bytes([data[12] ^ 0xFF]) + data[13:])
+    else:
+        chunk.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def test_a_damaged_sample_is_named_by_every_command_and_repaired(tiny_store, tmp_path):
+    from flowlearn.data import flow_dataset as fd
+
+    path = _damaged_copy(tiny_store, tmp_path, "u", 1, "flip")
+    info = invoke("dataset", "info", path)
+    text = " ".join(info.output.split())
+    assert info.exit_code == 1, info.output
+    assert "1 damaged: 1: u: Stored and computed checksum do not match" in text
+    verify = invoke("dataset", "verify", path)
+    assert verify.exit_code == 1 and "1 damaged" in verify.output
+    png = tmp_path / "s1.png"
+    show = invoke("dataset", "show", path, "--sample", "1", "--out", png)
+    assert show.exit_code == 2 and "sample 1 of" in show.output and "is damaged" in show.output
+    assert not png.exists() and "Traceback" not in show.output
+    export = invoke("dataset", "export", path, "--netcdf", tmp_path / "x.nc")
+    assert export.exit_code == 2 and "damaged (1; sample 1" in export.output
+    again = invoke("dataset", "generate", path, *TINY, "--workers", "1")
+    assert again.exit_code == 0, again.output
+    assert "found 1 damaged sample(s) and computed them again: 1 (u:" in again.output
+    assert invoke("dataset", "verify", path).exit_code == 0
+    np.testing.assert_array_equal(fd.read(path)["u"].values, fd.read(tiny_store)["u"].values)
+
+
+def test_a_damaged_status_or_truncated_chunk_gives_one_line(tiny_store, tmp_path):
+    path = _damaged_copy(tiny_store, tmp_path, "status", 0, "truncate")
+    info = invoke("dataset", "info", path)
+    assert info.exit_code == 2, info.output
+    assert "the status of sample(s) 0 is damaged" in " ".join(info.output.split())
+    assert "Traceback" not in info.output and "zstd" not in info.output.lower()
+    shutil.rmtree(path)
+    path = _damaged_copy(tiny_store, tmp_path, "v", 2, "truncate")
+    info = invoke("dataset", "info", path)
+    assert info.exit_code == 1 and "1 damaged: 2: v:" in " ".join(info.output.split())
+
+
+def test_verify_seals_an_old_store(tiny_store, tmp_path):
+    import xarray as xr
+
+    path = tmp_path / "old.zarr"
+    ds = xr.open_zarr(tiny_store, consolidated=False)
+    for var in ds.variables.values():
+        var.encoding = {k: v for k, v in var.encoding.items() if k == "chunks"}
+    ds.to_zarr(path, consolidated=False, zarr_format=3)
+    plain = invoke("dataset", "verify", path)
+    assert plain.exit_code == 0 and "written before checksums" in plain.output
+    assert "--add-checksums" in plain.output
+    sealed = invoke("dataset", "verify", path, "--add-checksums")
+    assert sealed.exit_code == 0 and "CRC32C per chunk" in sealed.output, sealed.output
+    assert "unverified" not in sealed.output
+
+
+def test_dataset_generate_refuses_a_busy_store_and_a_foreign_folder(tmp_path):
+    from conftest import tree_bytes
+
+    from flowlearn.data.sample_store import store_lock
+
+    path = tmp_path / "busy.zarr"
+    with store_lock(path):
+        busy = invoke("dataset", "generate", path, *TINY, "--workers", "1")
+    assert busy.exit_code == 2 and "another flowlearn process is generating" in busy.output
+    assert not path.exists()
+    folder = tmp_path / "mine"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "data.bin").write_bytes(b"\x00\x01")
+    before = tree_bytes(folder)
+    refused = invoke("dataset", "generate", f"{folder}/", *TINY, "--workers", "1")
+    assert refused.exit_code == 2 and "flowlearn never writes into it" in refused.output
+    assert tree_bytes(folder) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy.zarr.lock", "mine"]
+
+
+def test_dataset_generate_checks_memory_first(tmp_path, monkeypatch):
+    path = tmp_path / "big.zarr"
+    huge = invoke("dataset", "generate", path, "--n", "2", "--grid", "100000x100000")
+    assert huge.exit_code == 2 and "TiB" in huge.output and "--workers" in huge.output
+    monkeypatch.setenv("FLOWLEARN_MEMORY_LIMIT", "200M")
+    low = invoke("dataset", "generate", path, "--n", "2", "--grid", "2048x1024", "--workers", "2")
+    text = " ".join(low.output.split())
+    assert low.exit_code == 2, text
+    assert "generating 2048x1024 samples with 2 worker(s) needs about" in text
+    assert "200 MiB available (FLOWLEARN_MEMORY_LIMIT)" in text
+    assert not path.exists() and not list(tmp_path.iterdir())
 
 
 def test_predict_writes_three_files(run_dir, body_csv, tmp_path):

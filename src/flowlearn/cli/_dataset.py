@@ -141,6 +141,7 @@ def dataset_generate(
     are computed. Unsteady, diverged or invalid samples are counted, never stored as data.
     """
     from flowlearn.data import flow_dataset as fd
+    from flowlearn.safety import MemoryLimitError
 
     spec_grid = parse_grid(grid)
     re_range = parse_re_range(re)
@@ -181,18 +182,27 @@ def dataset_generate(
                 )
         except KeyboardInterrupt:
             bar.stop()
-            stored = int((fd.status(path) != fd.PENDING).sum()) if path.exists() else 0
+            try:
+                stored = f"{int((fd.status(path) != fd.PENDING).sum())} samples stored"
+            except fd.StoreError:
+                stored = "the stored samples are kept"
             err_console.print(
-                f"interrupted: {stored} samples stored; run the same command to resume",
-                highlight=False,
+                f"interrupted: {stored}; run the same command to resume", highlight=False
             )
             raise typer.Exit(130) from None
-        except fd.DatasetError as exc:
+        except MemoryLimitError as exc:
+            raise _fail(exc.message("lower --workers, or use a coarser --grid")) from None
+        except fd.StoreError as exc:
             raise _fail(str(exc)) from None
         except OSError as exc:
             raise _fail(f"cannot run the generation ({where}): {exc}") from None
+    if report.repaired:
+        _note(
+            f"found {len(report.repaired)} damaged sample(s) and computed them again: "
+            + "; ".join(f"{i} ({why})" for i, why in list(report.repaired.items())[:5])
+        )
     if report.computed == 0:
-        _note(f"nothing to compute: all {spec.n} samples were already done")
+        _note(f"nothing to compute: all {spec.n} samples were already done and are intact")
     else:
         _note(
             f"computed {report.computed} samples in {report.wall_time_s:.1f} s "
@@ -220,15 +230,51 @@ def _load_summary(name: str) -> tuple[Path, dict[str, Any]]:
     path = dataset_path(name)
     try:
         return path, fd.summary(path)
-    except fd.DatasetError as exc:
+    except fd.StoreError as exc:
         raise _fail(str(exc)) from None
+
+
+def _verify(path: Path):
+    from flowlearn.data import flow_dataset as fd
+
+    try:
+        with console.status("reading every stored sample back") as status:
+            return fd.verify(path, progress=lambda what: status.update(f"checking {what}"))
+    except fd.StoreError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _integrity_rows(table: Table, check) -> None:
+    seal = "CRC32C per chunk" if check.checksummed else "none (written before checksums)"
+    table.add_row("checksums", seal)
+    if check.intact:
+        table.add_row("integrity", f"all {check.checked} stored samples read back intact")
+    else:
+        shown = list(check.corrupt.items())[:10]
+        table.add_row(
+            "integrity",
+            f"{len(check.corrupt)} damaged: "
+            + "; ".join(f"{i}: {why}" for i, why in shown)
+            + ("; ..." if len(check.corrupt) > len(shown) else ""),
+        )
+
+
+def _damaged_exit(name: str, check) -> None:
+    if not check.intact:
+        raise _fail(
+            f"{len(check.corrupt)} damaged sample(s) in {check.path}: `flowlearn dataset "
+            f"generate {name}` with the settings that made it computes them again",
+            code=1,
+        )
 
 
 @dataset_app.command("info", epilog="Example: flowlearn dataset info flows")
 @_paragraphs
 def dataset_info(name: Name) -> None:
-    """Summary of a dataset: grid, samples by status and family, Reynolds range, LBM cost."""
-    _, s = _load_summary(name)
+    """Summary of a dataset: grid, samples by status and family, Reynolds range, LBM cost, and
+    whether every stored sample reads back intact (exit code 1 if one does not)."""
+    path, s = _load_summary(name)
+    check = _verify(path)
     table = Table(title=f"dataset {s['path']}", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
@@ -240,7 +286,51 @@ def dataset_info(name: Name) -> None:
     lbm = s["lbm_seconds_per_sample"]
     table.add_row("LBM s/sample", "-" if not math.isfinite(lbm) else f"{lbm:.3g}")
     table.add_row("fingerprint", s["fingerprint"][:16])
+    _integrity_rows(table, check)
     console.print(table)
+    _damaged_exit(name, check)
+
+
+@dataset_app.command("verify", epilog="Example: flowlearn dataset verify flows --add-checksums")
+@_paragraphs
+def dataset_verify(
+    name: Name,
+    add_checksums: Annotated[
+        bool,
+        typer.Option(
+            "--add-checksums",
+            help="For a store written before checksums: seal it, once every sample passed.",
+        ),
+    ] = False,
+) -> None:
+    """Read every stored sample back and check it: checksums (CRC32C per chunk), chunk files
+    present, values finite and physical (zero in the body, the inlet's mean velocity equal to
+    U, Re in the dataset's range). Exit code 1 names the damaged samples; `flowlearn dataset
+    generate` with the same settings computes them again.
+    """
+    from flowlearn.data import flow_dataset as fd
+
+    path = dataset_path(name)
+    check = _verify(path)
+    if add_checksums and not check.checksummed and check.intact:
+        try:
+            with console.status("adding checksums (rewriting the store)"):
+                check = fd.add_checksums(path)
+        except fd.StoreError as exc:
+            raise _fail(str(exc)) from None
+        _note(f"sealed {path}: every chunk now carries a CRC32C")
+    table = Table(title=f"dataset {path}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    table.add_row("samples", f"{check.samples} ({check.checked} stored)")
+    _integrity_rows(table, check)
+    console.print(table)
+    _damaged_exit(name, check)
+    if not check.checksummed:
+        _note(
+            "unverified: this store has no checksums, so a flipped bit that stays physical "
+            f"cannot be seen; `flowlearn dataset verify {name} --add-checksums` seals it"
+        )
 
 
 def _one_sample(name: str, sample: int | None):
@@ -250,7 +340,7 @@ def _one_sample(name: str, sample: int | None):
     path = dataset_path(name)
     try:
         ds = fd.load(path)
-    except fd.DatasetError as exc:
+    except fd.StoreError as exc:
         raise _fail(str(exc)) from None
     stored = [int(i) for i in ds["sample"].values]
     if not stored:
@@ -266,7 +356,13 @@ def _one_sample(name: str, sample: int | None):
             f"sample {sample} is not stored (status {fd.STATUS_NAMES[int(codes[sample])]}); "
             f"stored samples: {first}"
         )
-    return ds.sel(sample=sample).load(), sample
+    try:
+        return ds.sel(sample=sample).load(), sample
+    except (ValueError, OSError) as exc:
+        raise _fail(
+            f"sample {sample} of {path} is damaged ({exc}): `flowlearn dataset generate` with "
+            "the settings that made it computes it again"
+        ) from None
 
 
 @dataset_app.command("show", epilog="Example: flowlearn dataset show flows --sample 3 --out s3.png")
@@ -336,8 +432,8 @@ def dataset_export(
         ds = one.expand_dims("sample")
     else:
         try:
-            ds = fd.load(dataset_path(name))
-        except fd.DatasetError as exc:
+            ds = fd.read(dataset_path(name))
+        except fd.StoreError as exc:
             raise _fail(str(exc)) from None
         if ds.sizes["sample"] == 0:
             raise _fail(f"{dataset_path(name)} holds no stored sample yet")

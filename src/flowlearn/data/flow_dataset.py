@@ -16,6 +16,12 @@ counted.
 
 Samples run in parallel through Dask: local processes by default, or any Dask cluster given by
 its scheduler address.
+
+Integrity (:mod:`flowlearn.data.sample_store`): every chunk carries a CRC32C, one generation
+holds the store's lock, and :func:`verify` reads every stored sample back and checks it is
+intact and physical (finite, zero in the body, the inlet's mean velocity equal to U, ...).
+:func:`generate` verifies before it computes and recomputes what is damaged; :func:`read`, which
+training uses, refuses a damaged sample by index.
 """
 
 from __future__ import annotations
@@ -31,6 +37,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from flowlearn.data import sample_store
+from flowlearn.data.sample_store import StoreError
+from flowlearn.safety.memory import require_memory
+from flowlearn.safety.outputs import MARK
 
 #: Bump when a change to the solver set-up changes the numbers a spec produces.
 GENERATOR_VERSION = 1
@@ -48,8 +59,12 @@ STATUS_NAMES = {
 FIELDS = ("u", "v", "p")
 
 
-class DatasetError(ValueError):
+class DatasetError(StoreError):
     """A dataset that cannot be used or resumed: the message says why and what to do."""
+
+
+#: ``flowlearn_output`` attribute of a dataset store (see :mod:`flowlearn.safety.outputs`).
+KIND = "dataset"
 
 
 @dataclass(frozen=True)
@@ -207,6 +222,8 @@ def compute_sample(spec: FlowDatasetSpec, index: int, threads: int = 1) -> Sampl
 
 
 SCALARS = ("cd", "cl", "ref_length", "steps", "residual", "lbm_seconds")
+#: The variables over the grid, one chunk per sample each.
+GRID_VARS = ("sdf", "mask", *FIELDS)
 
 
 def _template(spec: FlowDatasetSpec):
@@ -255,54 +272,212 @@ def _template(spec: FlowDatasetSpec):
     attrs = {
         "title": "flowlearn steady obstacle flows",
         "source": "flowlearn lattice Boltzmann solver (D2Q9 TRT, Bouzidi walls)",
+        MARK: KIND,
         **spec.to_attrs(),
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
+def _owned(attrs: dict[str, Any]) -> bool:
+    """A store flowlearn made: its root attributes name the generator and a fingerprint."""
+    return attrs.get(MARK) == KIND or ("fingerprint" in attrs and "generator_version" in attrs)
+
+
 def _open_or_create(spec: FlowDatasetSpec, path: Path) -> None:
+    """Check that ``path`` holds the dataset ``spec`` or create it empty (call it locked)."""
+    if not _check_existing(spec, path):
+        sample_store.create_store(_template(spec), path, _owned)
+
+
+def _check_existing(spec: FlowDatasetSpec, path: Path) -> bool:
+    """Whether ``path`` exists; if so, a :class:`DatasetError` unless it holds ``spec``."""
     import xarray as xr
 
-    if path.exists():
+    if path.exists() or path.is_symlink():
         try:
             attrs = xr.open_zarr(path, consolidated=False, chunks=None).attrs
         except Exception as exc:
             raise DatasetError(
-                f"{path} exists but is not a readable flowlearn dataset ({exc}); "
-                "remove it or choose another name"
+                f"{path} exists but is not a readable flowlearn dataset ({exc}); flowlearn never "
+                "writes into it: choose another name"
             ) from None
         found = attrs.get("fingerprint")
         if found != spec.fingerprint:
-            old = FlowDatasetSpec.from_attrs(attrs) if found else None
-            diff = (
-                ", ".join(
-                    f"{k}: {getattr(old, k)!r} there, {getattr(spec, k)!r} now"
-                    for k in spec.__dataclass_fields__
-                    if getattr(old, k) != getattr(spec, k)
+            if not found:
+                raise DatasetError(
+                    f"{path} is a Zarr store but not a flowlearn dataset (no fingerprint): "
+                    "flowlearn never writes into it; choose another name"
                 )
-                if old
-                else "no fingerprint"
+            old = FlowDatasetSpec.from_attrs(attrs)
+            diff = ", ".join(
+                f"{k}: {getattr(old, k)!r} there, {getattr(spec, k)!r} now"
+                for k in spec.__dataclass_fields__
+                if getattr(old, k) != getattr(spec, k)
             )
             raise DatasetError(
                 f"{path} holds a dataset made with other settings ({diff or 'generator version'}):"
                 " use another name, or delete it to start again"
             )
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".creating")
-    if tmp.exists():
-        import shutil
+        return True
+    return False
 
-        shutil.rmtree(tmp)
-    _template(spec).to_zarr(tmp, compute=True, consolidated=False, zarr_format=3)
-    tmp.rename(path)  # atomic: the store exists complete or not at all
+
+def _group(path: str | Path, mode: str = "r"):
+    """The dataset's open Zarr group; a :class:`DatasetError` if there is none."""
+    import zarr
+
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"no dataset at {path}: make one with `flowlearn dataset generate`")
+    try:
+        group = zarr.open_group(path, mode=mode)
+    except Exception as exc:
+        raise DatasetError(
+            f"{path} is not a flowlearn dataset (not a readable Zarr store: {exc})"
+        ) from None
+    if "fingerprint" not in group.attrs:
+        raise DatasetError(f"{path} is not a flowlearn dataset (no fingerprint attribute)")
+    return group
 
 
 def status(path: str | Path) -> np.ndarray:
-    """Status code of every sample of the dataset at ``path``."""
-    import xarray as xr
+    """Status code of every sample of the dataset at ``path``; a :class:`DatasetError` names
+    the samples whose status cannot be read back intact."""
+    codes, bad = sample_store.read_checked(_group(path)["status"])
+    if bad:
+        raise DatasetError(
+            f"{path}: the status of sample(s) {_indices(bad)} is damaged; `flowlearn dataset "
+            "generate` recomputes them"
+        )
+    return codes
 
-    return xr.open_zarr(path, consolidated=False, chunks=None)["status"].values
+
+def _indices(bad: dict[int, str] | Sequence[int], shown: int = 10) -> str:
+    idx = sorted(bad)
+    return ", ".join(map(str, idx[:shown])) + (
+        f" and {len(idx) - shown} more" if len(idx) > shown else ""
+    )
+
+
+#: Physical bounds a stored sample must keep (dimensionless: units of U and rho U^2). Steady
+#: flows at Re 3-70 in these channels stay within a few U and a few hundred rho U^2; the bounds
+#: are wide so that only damage, not physics, can cross them.
+MAX_SPEED = 100.0
+MAX_PRESSURE = 1e6
+#: The inlet column's mean u is U by definition; its error on a saved sample is round-off.
+INLET_TOLERANCE = 0.1
+
+
+@dataclass
+class Integrity:
+    """What :func:`verify` found: ``checked`` stored samples read back, the damaged ones
+    ``{index: reason}``, and whether the store seals its chunks with checksums."""
+
+    path: Path
+    samples: int
+    checked: int
+    corrupt: dict[int, str]
+    checksummed: bool
+    codes: np.ndarray
+
+    @property
+    def intact(self) -> bool:
+        return not self.corrupt
+
+
+def _physical(name: str, values: np.ndarray, mask: np.ndarray, grid: tuple[int, int]):
+    """Per-sample reason a stored grid variable is not physical ('' when it is)."""
+    nx, ny = grid
+    flat = values.reshape(len(values), nx * ny).astype(np.float64)
+    solid = mask.reshape(len(mask), nx * ny).astype(bool)
+    finite = np.isfinite(flat).all(axis=1)
+    flat = np.where(np.isfinite(flat), flat, 0.0)
+    why = np.where(finite, "", f"{name}: not finite").astype(object)
+
+    def bad(cond, text):
+        nonlocal why
+        why = np.where((why == "") & cond, f"{name}: {text}", why)
+
+    if name == "sdf":
+        bad(np.abs(flat).max(axis=1) > math.hypot(nx, ny), "beyond the channel's diagonal")
+        bad(~(flat < 0).any(axis=1), "no body (no negative distance)")
+    elif name == "mask":
+        bad(~np.isin(flat, (0, 1)).all(axis=1), "values other than 0 and 1")
+        bad(~solid.any(axis=1), "no solid cell")
+    else:
+        limit = MAX_PRESSURE if name == "p" else MAX_SPEED
+        bad(np.abs(flat).max(axis=1) > limit, f"|{name}| above {limit:g}")
+        bad((np.abs(flat) * solid).max(axis=1) > 0, "non-zero inside the body")
+        bad(~(flat != 0).any(axis=1), "zero everywhere")
+        if name == "u":
+            inlet = values[:, :, 0].astype(np.float64).mean(axis=1)
+            bad(np.abs(inlet - 1.0) > INLET_TOLERANCE, "mean inlet velocity is not U")
+    return why
+
+
+def verify(
+    path: str | Path, *, progress: Callable[[str], None] | None = None, values: bool = True
+) -> Integrity:
+    """Read back every sample of the dataset at ``path`` and check it.
+
+    A status must read back intact and be a known code; a stored (ok) sample must have every
+    chunk on disk, read back intact (CRC32C, where the store has them) and be physical
+    (:func:`_physical`; Re inside the spec's range, finite coefficients). ``values=False``
+    checks statuses and chunk files only. Damaged samples are returned, never raised.
+    """
+    path = Path(path)
+    group = _group(path)
+    spec = FlowDatasetSpec.from_attrs(dict(group.attrs))
+    say = progress or (lambda _: None)
+    corrupt: dict[int, str] = {}
+    say("statuses")
+    codes, bad = sample_store.read_checked(group["status"])
+    corrupt.update(bad)
+    unknown = ~np.isin(codes, list(STATUS_NAMES))
+    corrupt.update({int(i): f"status: unknown code {codes[i]}" for i in np.flatnonzero(unknown)})
+    ok = np.flatnonzero((codes == OK) & ~np.isin(np.arange(len(codes)), list(corrupt)))
+    # A stored sample's grid variables never equal their fill value (NaN, or a mask with no
+    # solid), so their chunks must all be on disk; a missing scalar reads NaN, checked below.
+    for name in GRID_VARS:
+        for i in sample_store.missing_chunks(path, group[name], ok):
+            corrupt.setdefault(i, f"{name}: chunk file missing")
+    if values:
+        mask, bad = sample_store.read_checked(group["mask"], ok)
+        corrupt.update({k: v for k, v in bad.items() if k not in corrupt})
+        for name in GRID_VARS:
+            say(name)
+            data = mask if name == "mask" else None
+            if data is None:
+                data, bad = sample_store.read_checked(group[name], ok)
+                for k, v in bad.items():
+                    corrupt.setdefault(k, v)
+            for i, why in zip(ok, _physical(name, data, mask, spec.grid), strict=True):
+                if why:
+                    corrupt.setdefault(int(i), why)
+        say("scalars")
+        lo, hi = spec.re
+        scalar_rules = {
+            "re": lambda r: np.isfinite(r) & (r >= lo * (1 - 1e-9)) & (r <= hi * (1 + 1e-9)),
+            "family": lambda f: (f >= 0) & (f < len(spec.families)),
+            "cd": np.isfinite,
+            "cl": np.isfinite,
+            "steps": lambda s: np.isfinite(s) & (s >= 1),
+            "ref_length": lambda r: np.isfinite(r) & (r > 0),
+        }
+        for name, rule in scalar_rules.items():
+            data, bad = sample_store.read_checked(group[name], ok)
+            for k, v in bad.items():
+                corrupt.setdefault(k, v)
+            for i in ok[~rule(data.astype(np.float64))]:
+                corrupt.setdefault(int(i), f"{name}: {data[ok == i][0]!r} is not valid")
+    return Integrity(
+        path=path,
+        samples=len(codes),
+        checked=len(ok),
+        corrupt=dict(sorted(corrupt.items())),
+        checksummed=sample_store.has_checksums(group),
+        codes=codes,
+    )
 
 
 def _write(group, spec: FlowDatasetSpec, s: Sample) -> None:
@@ -329,6 +504,8 @@ class GenerationReport:
     counts: dict[str, int]
     wall_time_s: float
     reasons: list[str] = field(default_factory=list)
+    #: Stored samples found damaged by the check before computing, recomputed this run.
+    repaired: dict[int, str] = field(default_factory=dict)
 
 
 def generate(
@@ -343,19 +520,48 @@ def generate(
 
     workers: local processes (1 runs in this process, without Dask); scheduler: the address
     of a running Dask scheduler (``tcp://host:8786``) to run on instead. ``progress(sample,
-    done, total)`` is called after each stored sample. Returns what was computed and the
-    count of each status over the whole dataset.
+    done, total)`` is called after each stored sample. Before computing, every stored sample
+    is verified (:func:`verify`) and the damaged ones are computed again. Holds the store's
+    lock throughout: a second generation of the same store is refused. Returns what was
+    computed and the count of each status over the whole dataset.
     """
     path = Path(path)
-    _open_or_create(spec, path)
-    todo = [int(i) for i in np.flatnonzero(status(path) == PENDING)]
-    start = time.perf_counter()
-    reasons: list[str] = []
-    total = len(todo)
+    require_memory(
+        generation_memory(spec, 1 if scheduler is None and workers <= 1 else workers),
+        f"generating {spec.grid[0]}x{spec.grid[1]} samples with {workers} worker(s)",
+        "use fewer workers or a coarser grid",
+    )
+    _check_existing(spec, path)  # refuse a foreign folder before leaving a lock file beside it
+    with sample_store.store_lock(path, "generating"):
+        return _generate_locked(spec, path, workers, scheduler, progress)
 
+
+def generation_memory(spec: FlowDatasetSpec, workers: int) -> int:
+    """Bytes the samples in flight need on this machine: per worker one lattice
+    (:func:`~flowlearn.physics.lbm.solver_memory`) and one sample's arrays (SDF, mask and
+    fields, float64 while they are made), plus the verification's blocks. The processes'
+    own size (Python, the compiled kernels: ~0.3 GB each) is not counted."""
+    from flowlearn.physics.lbm import solver_memory
+
+    cells = spec.grid[0] * spec.grid[1]
+    per_worker = solver_memory(spec.grid, "D2Q9", spec.dtype) + 8 * cells * (len(FIELDS) + 3)
+    return workers * per_worker + 2 * sample_store.BLOCK_BYTES
+
+
+def _generate_locked(spec, path, workers, scheduler, progress) -> GenerationReport:
     import zarr
 
+    start = time.perf_counter()
+    _open_or_create(spec, path)
+    integrity = verify(path)
     group = zarr.open_group(path, mode="r+")
+    for i in integrity.corrupt:  # recompute: the status goes back to pending, written last
+        group["status"][i] = PENDING
+    codes = integrity.codes.copy()
+    codes[list(integrity.corrupt)] = PENDING
+    todo = [int(i) for i in np.flatnonzero(codes == PENDING)]
+    reasons: list[str] = []
+    total = len(todo)
 
     def store(s: Sample, done: int) -> None:
         _write(group, spec, s)
@@ -375,7 +581,13 @@ def generate(
     codes = status(path)
     counts = {name: int((codes == c).sum()) for c, name in STATUS_NAMES.items()}
     return GenerationReport(
-        path, total, spec.n - total, counts, time.perf_counter() - start, reasons
+        path,
+        total,
+        spec.n - total,
+        counts,
+        time.perf_counter() - start,
+        reasons,
+        integrity.corrupt,
     )
 
 
@@ -405,35 +617,50 @@ def _run_dask(spec, todo: Sequence[int], workers: int, scheduler: str | None, st
 
 def load(path: str | Path, *, only_ok: bool = True):
     """The dataset at ``path`` as an ``xarray.Dataset`` (lazy); by default only the stored
-    (status ok) samples, with ``family`` decoded to names in ``family_name``."""
+    (status ok) samples, with ``family`` decoded to names in ``family_name`` ("unknown" where
+    it cannot be read). Reading a damaged chunk later raises; :func:`read` checks first."""
     import xarray as xr
 
     path = Path(path)
-    if not path.exists():
-        raise DatasetError(f"no dataset at {path}: make one with `flowlearn dataset generate`")
-    try:
-        ds = xr.open_zarr(path, consolidated=False, chunks=None)
-    except Exception as exc:
-        raise DatasetError(
-            f"{path} is not a flowlearn dataset (not a readable Zarr store: {exc})"
-        ) from None
-    if "fingerprint" not in ds.attrs:
-        raise DatasetError(f"{path} is not a flowlearn dataset (no fingerprint attribute)")
+    group = _group(path)
+    ds = xr.open_zarr(path, consolidated=False, chunks=None)
+    codes = status(path)
+    keep = np.flatnonzero(codes == OK) if only_ok else np.arange(len(codes))
     if only_ok:
-        ok = np.flatnonzero(ds["status"].values == OK)
-        ds = ds.isel(sample=ok)
-    names = np.array(ds.attrs["families"])
-    codes = ds["family"].values.astype(int)
-    ds = ds.assign_coords(family_name=("sample", names[np.clip(codes, 0, len(names) - 1)]))
-    return ds
+        ds = ds.isel(sample=keep)
+    family, bad = sample_store.read_checked(group["family"], keep)
+    names = np.array([*ds.attrs["families"], "unknown"])
+    family = family.astype(int)
+    family[(family < 0) | (family >= len(names) - 1)] = len(names) - 1
+    family[np.isin(keep, list(bad))] = len(names) - 1
+    return ds.assign_coords(family_name=("sample", names[family]))
+
+
+def read(path: str | Path, *, progress: Callable[[str], None] | None = None):
+    """The stored samples of the dataset at ``path``, verified (:func:`verify`) and in memory:
+    what training reads. A :class:`DatasetError` names the damaged samples instead."""
+    path = Path(path)
+    integrity = verify(path, progress=progress)
+    if integrity.corrupt:
+        first = next(iter(integrity.corrupt.items()))
+        raise DatasetError(
+            f"{path}: {len(integrity.corrupt)} stored sample(s) are damaged "
+            f"({_indices(integrity.corrupt)}; sample {first[0]}: {first[1]}): run `flowlearn "
+            "dataset generate` with the same settings to recompute them"
+        )
+    try:
+        return load(path).load()
+    except (ValueError, OSError) as exc:  # damaged between the check and this read
+        raise DatasetError(f"{path}: a chunk cannot be read back intact ({exc})") from None
 
 
 def summary(path: str | Path) -> dict[str, Any]:
     """Counts per status and family, Re range, fingerprint: what ``dataset info`` prints."""
     ds = load(path, only_ok=False)
-    codes = ds["status"].values
+    codes = status(path)
     ok = codes == OK
     fam = ds["family_name"].values
+    seconds, _ = sample_store.read_checked(_group(path)["lbm_seconds"], np.flatnonzero(ok))
     return {
         "path": str(path),
         "fingerprint": ds.attrs["fingerprint"],
@@ -442,7 +669,24 @@ def summary(path: str | Path) -> dict[str, Any]:
         "status": {name: int((codes == c).sum()) for c, name in STATUS_NAMES.items()},
         "families": {f: int((ok & (fam == f)).sum()) for f in ds.attrs["families"]},
         "re_range": list(ds.attrs["re"]),
-        "lbm_seconds_per_sample": float(np.nanmean(ds["lbm_seconds"].values[ok]))
-        if ok.any()
-        else math.nan,
+        "lbm_seconds_per_sample": float(np.nanmean(seconds)) if ok.any() else math.nan,
     }
+
+
+def add_checksums(path: str | Path) -> Integrity:
+    """Seal a dataset written before checksums: every sample is verified first (values
+    included), and only an intact store is rewritten, under its lock. Returns the check of
+    the sealed store."""
+    path = Path(path)
+    with sample_store.store_lock(path, "sealing"):
+        before = verify(path)
+        if before.checksummed:
+            return before
+        if before.corrupt:
+            raise DatasetError(
+                f"{path}: {len(before.corrupt)} stored sample(s) fail the check "
+                f"({_indices(before.corrupt)}); recompute them with `flowlearn dataset "
+                "generate` before adding checksums"
+            )
+        sample_store.rewrite_with_checksums(path)
+    return verify(path)

@@ -191,7 +191,10 @@ def _generate(name: str, spec: fd.FlowDatasetSpec, config: Config) -> Path:
 
     if launch_rank()[0] > 0:
         return _wait_for(path)
-    todo = int((fd.status(path) == fd.PENDING).sum()) if path.exists() else spec.n
+    try:
+        todo = int((fd.status(path) == fd.PENDING).sum()) if path.exists() else spec.n
+    except fd.DatasetError:  # a damaged status: generate finds and recomputes it
+        todo = spec.n
     if todo:
         _say(
             f"generating {name}: {todo} of {spec.n} samples on a {spec.grid[0]}x{spec.grid[1]} "
@@ -227,7 +230,7 @@ def _distributed_options(config: Config) -> dict[str, Any]:
 
 
 def _arrays(path: Path) -> dict[str, np.ndarray]:
-    ds = fd.load(path).load()
+    ds = fd.read(path)  # every sample verified: a damaged one is refused, by index
     return {
         "x": make_inputs(ds["sdf"].values, ds["mask"].values, ds["re"].values),
         "y": np.stack([ds[k].values for k in fd.FIELDS], axis=1).astype(np.float32),
