@@ -232,7 +232,6 @@ def test_verify_seals_an_old_store(tiny_store, tmp_path):
 
 def test_dataset_generate_refuses_a_busy_store_and_a_foreign_folder(tmp_path):
     from conftest import tree_bytes
-
     from flowlearn.data.sample_store import store_lock
 
     path = tmp_path / "busy.zarr"
