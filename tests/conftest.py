@@ -60,3 +60,37 @@ def read_only_dir(tmp_path) -> Path:
     os.close(fd)
     os.unlink(name)
     pytest.skip("no read-only folder on this machine: root can write into /sys")
+
+
+def safetensors_parts(path: Path) -> tuple[dict, bytes]:
+    """A safetensors file as ``(header, data)``: the JSON header (tensor offsets and
+    ``__metadata__``) and the bytes after it; :func:`write_safetensors_parts` puts them back."""
+    import json
+
+    data = Path(path).read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    return json.loads(data[8 : 8 + n]), data[8 + n :]
+
+
+def write_safetensors_parts(path: Path, header: dict, body: bytes) -> None:
+    import json
+
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    Path(path).write_bytes(len(raw).to_bytes(8, "little") + raw + body)
+
+
+def as_layout_1(path: Path, edit=None) -> None:
+    """Rewrite a checkpoint as flowlearn wrote it before digests (layout "1"), after
+    ``edit(section)`` changed its flowlearn section (a dict), if given."""
+    import json
+
+    header, body = safetensors_parts(path)
+    meta = header["__metadata__"]
+    meta["flowlearn_layout"] = "1"
+    meta.pop("digest", None)
+    if edit is not None:
+        section = json.loads(meta["flowlearn"])
+        edit(section)
+        meta["flowlearn"] = json.dumps(section)
+    write_safetensors_parts(path, header, body)

@@ -353,6 +353,120 @@ def test_predict_errors_exit_2(run_dir, body_csv, tmp_path):
     assert result.exit_code == 2 and "20x10 pixels" in result.output and "32x16" in result.output
 
 
+# ------------------------------------------------------------------ checkpoint integrity
+def _run_copy(run_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    return copy
+
+
+def _zero_tensor(path: Path, name: str) -> None:
+    from conftest import safetensors_parts, write_safetensors_parts
+
+    header, body = safetensors_parts(path)
+    start, end = header[name]["data_offsets"]
+    write_safetensors_parts(path, header, body[:start] + bytes(end - start) + body[end:])
+
+
+def _predict(run: Path, body_csv: Path, out: Path, *extra: str):
+    return invoke("predict", run, "--shape", body_csv, "--re", "20", "--out", out, *extra)
+
+
+def test_a_stray_folder_in_models_is_not_a_member(run_dir, body_csv, tmp_path):
+    run = _run_copy(run_dir, tmp_path)
+    shutil.copytree(run / "models" / "unet-0", run / "models" / "unet-0-old")
+    (run / "models" / "unet-notes").mkdir()
+    result = _predict(run, body_csv, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "2 member(s)" in result.output
+
+
+def test_damaged_checkpoint_numbers_are_refused_no_nan_reaches_a_file(run_dir, body_csv, tmp_path):
+    run = _run_copy(run_dir, tmp_path)
+    ckpt = run / "models" / "unet-1" / "checkpoints" / "best.safetensors"
+    _zero_tensor(ckpt, "flowlearn/normalisation/out_std")
+    out = tmp_path / "out"
+    result = _predict(run, body_csv, out)
+    assert result.exit_code == 2, result.output
+    assert "unet-1" in result.output and "do not match the digest" in result.output
+    assert not out.exists()
+    # the same damage in a checkpoint written before digests: the statistics are checked
+    from conftest import as_layout_1
+
+    as_layout_1(ckpt)
+    result = _predict(run, body_csv, out)
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "out_std" in text and "deviation <= 0" in text
+    assert "warning: " in text and "written before checkpoints carried a digest" in text
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s["config"]["surrogate"].update(architecture="resnet"), "architecture:"),
+        (lambda s: s["config"]["surrogate"].pop("width"), "width: Field required"),
+        (lambda s: s["config"]["surrogate"].update(grid=[30, 16]), "multiples of 8"),
+        (lambda s: s["config"]["surrogate"].update(width=4096), "needs about"),
+    ],
+)
+def test_edited_metadata_gives_one_line(run_dir, body_csv, tmp_path, edit, message):
+    from conftest import as_layout_1, safetensors_parts, write_safetensors_parts
+
+    run = _run_copy(run_dir, tmp_path)
+    ckpt = run / "models" / "unet-0" / "checkpoints" / "best.safetensors"
+    header, body = safetensors_parts(ckpt)  # with its digest, any edit is refused as such
+    header["__metadata__"]["flowlearn"] = header["__metadata__"]["flowlearn"].replace(
+        '"width":4', '"width":5'
+    )
+    write_safetensors_parts(ckpt, header, body)
+    result = _predict(run, body_csv, tmp_path / "out")
+    assert result.exit_code == 2 and "edited after it was saved" in result.output
+    shutil.copy(run_dir / "models" / "unet-0" / "checkpoints" / "best.safetensors", ckpt)
+    as_layout_1(ckpt, edit)  # without a digest, the section itself is checked
+    result = _predict(run, body_csv, tmp_path / "out")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, text
+    assert message in text and "Traceback" not in text
+
+
+def test_version_mismatch_has_a_command_line_answer(run_dir, body_csv, tmp_path, monkeypatch):
+    from flowlearn.training import _checkpoint
+
+    run = _run_copy(run_dir, tmp_path)
+    monkeypatch.setattr(_checkpoint, "__version__", "0.0.1")
+    for k in range(2):
+        path = run / f"models/unet-{k}/checkpoints/best.safetensors"
+        _checkpoint.write_checkpoint(_checkpoint._Reader(path).read_all(), path)
+    monkeypatch.undo()
+    refused = _predict(run, body_csv, tmp_path / "out")
+    text = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and "add --allow-version-mismatch to the command" in text
+    allowed = _predict(run, body_csv, tmp_path / "out", "--allow-version-mismatch")
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_predict_out_is_checked_before_computing(run_dir, body_csv, tmp_path, read_only_dir):
+    from conftest import tree_bytes
+
+    plain = tmp_path / "a-file"
+    plain.write_text("mine")
+    result = _predict(run_dir, body_csv, plain)
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+    result = _predict(run_dir, body_csv, read_only_dir / "out")
+    assert result.exit_code == 2 and "cannot write into the folder" in result.output
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "prediction.nc").write_bytes(b"my own prediction.nc")
+    before = tree_bytes(folder)
+    result = _predict(run_dir, body_csv, folder)
+    assert result.exit_code == 2 and "--overwrite" in result.output, result.output
+    assert tree_bytes(folder) == before
+    assert _predict(run_dir, body_csv, folder, "--overwrite").exit_code == 0
+    assert _predict(run_dir, body_csv, folder).exit_code == 0  # its own: replaced
+
+
 def test_predict_from_a_png_mask(run_dir, tmp_path):
     from PIL import Image
 

@@ -18,6 +18,7 @@ from safetensors import safe_open
 from torch.utils.data import DataLoader, TensorDataset
 
 import flowlearn
+from conftest import safetensors_parts, write_safetensors_parts
 from flowlearn.models.mlp import MLP
 from flowlearn.training import (
     LAST_CHECKPOINT,
@@ -355,3 +356,64 @@ def test_last_checkpoint_follows_every_epoch_even_without_improvement(tmp_path):
     best = load_checkpoint(tmp_path / "checkpoints" / "best.safetensors")
     assert [row["epoch"] for row in last.history] == [1, 2, 3, 4]
     assert len(best.history) < 4
+
+
+# ------------------------------------------------------------------------------ integrity
+def test_checkpoint_carries_a_digest_of_everything(tmp_path):
+    path = tmp_path / "w.safetensors"
+    save_weights(path, MLP(2, (4,)), config=CONFIG, normalisation=NORMALISATION)
+    header, _ = safetensors_parts(path)
+    assert header["__metadata__"]["flowlearn_layout"] == "2"
+    assert header["__metadata__"]["digest"].startswith("sha256:")
+    assert load_checkpoint(path).config == CONFIG  # verifies, and passes
+
+
+def test_damaged_numbers_are_refused(tmp_path):
+    """A zeroed normalisation deviation gave NaN fields and exit 0: now the digest fails."""
+    path = tmp_path / "w.safetensors"
+    save_weights(path, MLP(2, (4,)), normalisation=NORMALISATION)
+    header, body = safetensors_parts(path)
+    start, end = header["flowlearn/normalisation/std"]["data_offsets"]
+    write_safetensors_parts(path, header, body[:start] + bytes(end - start) + body[end:])
+    with pytest.raises(CheckpointError, match="do not match the digest written with it"):
+        load_checkpoint(path)
+    with pytest.raises(CheckpointError, match="do not match the digest"):
+        SafetensorsCheckpointIO().load_checkpoint(path)
+
+
+def test_edited_metadata_is_refused(tmp_path):
+    path = tmp_path / "w.safetensors"
+    save_weights(path, MLP(2, (4,)), config={"surrogate": {"architecture": "unet", "width": 4}})
+    header, body = safetensors_parts(path)
+    meta = header["__metadata__"]
+    meta["flowlearn"] = meta["flowlearn"].replace('"width":4', '"width":4096')
+    write_safetensors_parts(path, header, body)
+    with pytest.raises(CheckpointError, match="damaged or edited after it was saved"):
+        load_checkpoint(path)
+    del meta["digest"]  # removing the digest does not make it pass either
+    write_safetensors_parts(path, header, body)
+    with pytest.raises(CheckpointError, match="its digest is missing"):
+        load_checkpoint(path)
+
+
+def test_a_checkpoint_before_digests_loads_unverified(tmp_path):
+    path = tmp_path / "w.safetensors"
+    model = MLP(2, (4,))
+    save_weights(path, model)
+    header, body = safetensors_parts(path)
+    header["__metadata__"]["flowlearn_layout"] = "1"
+    del header["__metadata__"]["digest"]
+    write_safetensors_parts(path, header, body)
+    with pytest.warns(_checkpoint.UnverifiedCheckpointWarning, match="before checkpoints carried"):
+        ckpt = load_checkpoint(path)
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(ckpt.state_dict[name], tensor)
+
+
+def test_version_message_names_the_command_line_option(tmp_path, monkeypatch):
+    path = tmp_path / "w.safetensors"
+    monkeypatch.setattr(_checkpoint, "__version__", "0.0.1")
+    save_weights(path, MLP(2, (4,)))
+    monkeypatch.undo()
+    with pytest.raises(CheckpointError, match="add --allow-version-mismatch to the command"):
+        load_checkpoint(path)

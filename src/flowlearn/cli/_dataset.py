@@ -82,6 +82,21 @@ def parse_families(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: Kinds of output these commands write (the mark of :mod:`flowlearn.safety.outputs`).
+SAMPLE_FIGURE = "sample figure"
+DATASET_EXPORT = "dataset export"
+
+
+def _check_target(path: Path, kind: str, suffixes: tuple[str, ...], overwrite: bool) -> Path:
+    """Refuse, before computing, an output that could not or must not be written."""
+    from flowlearn.safety import OutputError, check_target
+
+    try:
+        return check_target(path, what="output", kind=kind, suffixes=suffixes, overwrite=overwrite)
+    except OutputError as exc:
+        raise _fail(str(exc)) from None
+
+
 def dataset_path(name: str) -> Path:
     """A path if ``name`` ends in ``.zarr`` or holds a ``/``; else the cache's
     ``datasets/NAME.zarr``."""
@@ -373,9 +388,15 @@ def dataset_show(
         int | None, typer.Option(help="Sample index (default: the first stored one).", min=0)
     ] = None,
     out: Annotated[Path | None, typer.Option(help="PNG to write (default sample-K.png).")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an --out file flowlearn did not draw.")
+    ] = False,
 ) -> None:
     """Draw one sample: its SDF and the u, v, p fields (PNG)."""
+    if out is not None:
+        _check_target(out, SAMPLE_FIGURE, (".png",), overwrite)
     one, k = _one_sample(name, sample)
+    out = out or _check_target(Path(f"sample-{k}.png"), SAMPLE_FIGURE, (".png",), overwrite)
     mask = one["mask"].values.astype(bool)
     title = (
         f"sample {k}: {one['family_name'].item()}, Re {float(one['re']):.1f}, "
@@ -384,13 +405,14 @@ def dataset_show(
     from flowlearn.report.panels import field_panels_png
 
     path = field_panels_png(
-        out or Path(f"sample-{k}.png"),
+        out,
         [
             [("SDF (cells)", one["sdf"].values, "sdf"), ("u / U", one["u"].values, "seq")],
             [("v / U", one["v"].values, "div"), ("p / rho U^2", one["p"].values, "div")],
         ],
         mask,
         title,
+        output_kind=SAMPLE_FIGURE,
     )
     _note(f"wrote {path}")
 
@@ -420,13 +442,25 @@ def dataset_export(
     sample: Annotated[
         int | None, typer.Option(help="Export only this sample (default: all stored).", min=0)
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace existing files flowlearn did not export."),
+    ] = False,
 ) -> None:
     """Export the stored samples to netCDF and / or VTK image files."""
     from flowlearn.data import flow_dataset as fd
     from flowlearn.physics.lbm.output import write_vti
+    from flowlearn.safety import MARK, OutputError, check_folder, write_replacing
 
     if netcdf is None and vtk is None:
         raise _fail("give --netcdf FILE.nc and/or --vtk FOLDER")
+    if netcdf is not None:
+        _check_target(netcdf, DATASET_EXPORT, (".nc",), overwrite)
+    if vtk is not None:
+        try:
+            check_folder(vtk, "--vtk", create=False)
+        except OutputError as exc:
+            raise _fail(str(exc)) from None
     if sample is not None:
         one, _ = _one_sample(name, sample)
         ds = one.expand_dims("sample")
@@ -437,21 +471,26 @@ def dataset_export(
             raise _fail(str(exc)) from None
         if ds.sizes["sample"] == 0:
             raise _fail(f"{dataset_path(name)} holds no stored sample yet")
+    ds = ds.assign_attrs({MARK: DATASET_EXPORT})
     if netcdf is not None:
-        netcdf.parent.mkdir(parents=True, exist_ok=True)
         try:
-            _netcdf_ready(ds.load()).to_netcdf(netcdf)
+            write_replacing(netcdf, _netcdf_ready(ds.load()).to_netcdf)
         except (OSError, ValueError, TypeError) as exc:
             raise _fail(f"cannot write {netcdf}: {exc}") from None
         _note(f"wrote {netcdf} ({ds.sizes['sample']} samples)")
     if vtk is not None:
-        vtk.mkdir(parents=True, exist_ok=True)
+        check_folder(vtk, "--vtk")
         indices = [int(i) for i in ds["sample"].values]
+        for k in indices:
+            _check_target(vtk / f"sample-{k:05d}.vti", DATASET_EXPORT, (".vti",), overwrite)
         with Progress(
             TextColumn("[bold]vti"), BarColumn(), MofNCompleteColumn(), console=console
         ) as bar:
             task = bar.add_task("vti", total=len(indices))
             for k in indices:
-                write_vti(ds.sel(sample=k).load(), vtk / f"sample-{k:05d}.vti")
+                one = ds.sel(sample=k).load()
+                write_replacing(
+                    vtk / f"sample-{k:05d}.vti", lambda tmp, one=one: write_vti(one, tmp)
+                )
                 bar.advance(task)
         _note(f"wrote {len(indices)} .vti files into {vtk}")

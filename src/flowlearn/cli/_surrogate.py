@@ -31,10 +31,15 @@ from flowlearn.cli._console import paragraphs as _paragraphs
 from flowlearn.cli._console import warn as _warn
 from flowlearn.cli._dataset import dataset_app, parse_grid
 from flowlearn.cli._lbm import bench_app
+from flowlearn.safety.outputs import MARK
 
 if TYPE_CHECKING:
     from flowlearn.physics.geometry import Shape
 
+
+#: Kinds of output these commands write (the mark of :mod:`flowlearn.safety.outputs`).
+PREDICTION = "prediction"
+ONNX_EXPORT = "onnx export"
 
 #: Shown in the help of commands that read a trained surrogate.
 RUN_DIR_HELP = (
@@ -45,9 +50,44 @@ PREDICT_EPILOG = "Example: flowlearn predict RUN_DIR --shape body.csv --re 30 --
 EXPORT_EPILOG = "Example: flowlearn export RUN_DIR --onnx --out model.onnx"
 
 
+AllowVersionMismatch = Annotated[
+    bool,
+    typer.Option(
+        "--allow-version-mismatch",
+        help="Load checkpoints written by another flowlearn version (results may differ).",
+    ),
+]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace existing output files that flowlearn did not write as this kind of output "
+        "(its own are replaced anyway; a folder, never).",
+    ),
+]
+
+
+def _check_outputs(targets: list[tuple[Path, str, tuple[str, ...]]], overwrite: bool) -> None:
+    """Refuse, before any computing, outputs ``(path, kind, suffixes)`` that could not or
+    must not be written."""
+    from flowlearn.safety import OutputError, check_target
+
+    try:
+        for path, kind, suffixes in targets:
+            check_target(path, what="output", kind=kind, suffixes=suffixes, overwrite=overwrite)
+    except OutputError as exc:
+        raise _fail(str(exc)) from None
+
+
 # ------------------------------------------------------------------------------ surrogate
-def _load_surrogate(run_dir: Path, only_member: int | None = None, architecture: str = "unet"):
-    from flowlearn.training import CheckpointError
+def _load_surrogate(
+    run_dir: Path,
+    only_member: int | None = None,
+    architecture: str = "unet",
+    allow_version_mismatch: bool = False,
+):
+    from flowlearn.safety import MemoryLimitError
+    from flowlearn.training import CheckpointError, UnverifiedCheckpointWarning
     from flowlearn.training.surrogate import FlowSurrogate, member_checkpoints
 
     if not run_dir.is_dir():
@@ -64,9 +104,15 @@ def _load_surrogate(run_dir: Path, only_member: int | None = None, architecture:
             )
         paths = [paths[only_member]]
     try:
-        return FlowSurrogate.load(paths), paths
-    except (CheckpointError, FileNotFoundError) as exc:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnverifiedCheckpointWarning)
+            loaded = FlowSurrogate.load(paths, allow_version_mismatch=allow_version_mismatch)
+    except (CheckpointError, FileNotFoundError, MemoryLimitError) as exc:
         raise _fail(f"cannot load the surrogate: {exc}") from None
+    finally:
+        for w in caught:
+            _warn(str(w.message))
+    return loaded, paths
 
 
 def _cell_shape(shape: Shape, scale: float) -> Shape:
@@ -269,6 +315,8 @@ def predict(
             "--compare", help="Also run the LBM to steady state and report the surrogate's error."
         ),
     ] = False,
+    overwrite: Overwrite = False,
+    allow_version_mismatch: AllowVersionMismatch = False,
 ) -> None:
     """Predict the steady flow around your body with a trained surrogate ensemble.
 
@@ -278,11 +326,19 @@ def predict(
     """
     import torch
 
+    from flowlearn.safety import OutputError, check_folder, write_replacing
     from flowlearn.training.surrogate import ReynoldsRangeWarning
 
     if not (math.isfinite(re) and re > 0):
         raise _fail(f"Reynolds number {re:g} must be positive")
-    surrogate, paths = _load_surrogate(run_dir)
+    try:
+        check_folder(out, "--out", create=False)
+    except OutputError as exc:
+        raise _fail(str(exc)) from None
+    files = {s: out / f"prediction{s}" for s in (".nc", ".vti", ".png")}
+    if out.is_dir():  # what a new folder cannot hold yet
+        _check_outputs([(p, PREDICTION, (s,)) for s, p in files.items()], overwrite)
+    surrogate, paths = _load_surrogate(run_dir, allow_version_mismatch=allow_version_mismatch)
     nx, ny = surrogate.grid
     body, sdf, mask = body_on_grid(shape, (nx, ny))
     with warnings.catch_warnings(record=True) as caught:
@@ -300,6 +356,7 @@ def predict(
     fields = np.where(mask, 0.0, fields).astype(np.float32)
     lo, hi = (float(r) for r in surrogate.normaliser.re_range)
     attrs: dict[str, Any] = {
+        MARK: PREDICTION,
         "title": "flowlearn surrogate prediction",
         "re": float(re),
         "run_dir": str(run_dir),
@@ -372,15 +429,15 @@ def predict(
                 "speed-up (LBM run / surrogate)", f"{report.wall_time_s / sur_seconds:.3g}x"
             )
         console.print(table)
-    out.mkdir(parents=True, exist_ok=True)
     try:
-        ds.to_netcdf(out / "prediction.nc")
-        write_prediction_vti(ds, out / "prediction.vti")
+        check_folder(out, "--out")
+        write_replacing(files[".nc"], ds.to_netcdf)
+        write_replacing(files[".vti"], lambda tmp: write_prediction_vti(ds, tmp))
     except (OSError, ValueError, TypeError) as exc:
         raise _fail(f"cannot write into {out}: {exc}") from None
     from flowlearn.report.panels import field_panels_png
 
-    field_panels_png(out / "prediction.png", rows, mask, title)
+    field_panels_png(files[".png"], rows, mask, title, output_kind=PREDICTION)
     fluid = ~mask
     _note(
         f"Re {re:g} (trained {lo:g}-{hi:g}), {len(paths)} member(s): max speed "
@@ -405,6 +462,8 @@ def export_model(
     ] = Path("model.onnx"),
     member: Annotated[int, typer.Option(help="Which ensemble member (0-based).", min=0)] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the random bodies used for the check.")] = 0,
+    overwrite: Overwrite = False,
+    allow_version_mismatch: AllowVersionMismatch = False,
 ) -> None:
     """Export one U-Net member for C++/Fortran/... callers: ONNX plus its normalisation.
 
@@ -418,13 +477,20 @@ def export_model(
     from flowlearn.models.onnx import check_onnx, export_onnx
     from flowlearn.physics.geometry import ShapeError
     from flowlearn.physics.shape_families import TRAIN_FAMILIES, random_shape
+    from flowlearn.safety import write_replacing
     from flowlearn.training.surrogate import make_inputs
 
     if not onnx:
         raise _fail("choose the export format: --onnx (the only one so far)")
     if out.suffix.lower() != ".onnx":
         raise _fail(f"--out {out} must end in .onnx")
-    surrogate, paths = _load_surrogate(run_dir, only_member=member)
+    json_path = out.with_suffix(".json")
+    _check_outputs(
+        [(out, ONNX_EXPORT, (".onnx",)), (json_path, ONNX_EXPORT, (".json",))], overwrite
+    )
+    surrogate, paths = _load_surrogate(
+        run_dir, only_member=member, allow_version_mismatch=allow_version_mismatch
+    )
     net = surrogate.members[0].net.eval()
     norm = surrogate.normaliser
     nx, ny = surrogate.grid
@@ -446,7 +512,12 @@ def export_model(
         warnings.simplefilter("ignore")
         exporter_log.setLevel(logging.ERROR)  # "torchvision is not installed" notes
         try:
-            export_onnx(net, x[:1], out, dynamic_batch=True)
+            write_replacing(
+                out,
+                lambda tmp: export_onnx(
+                    net, x[:1], tmp, dynamic_batch=True, metadata={MARK: ONNX_EXPORT}
+                ),
+            )
         except ImportError as exc:
             raise _fail(str(exc)) from None
         except Exception as exc:  # the exporter's errors are of many types
@@ -458,6 +529,7 @@ def export_model(
     except ValueError as exc:
         raise _fail(f"{exc}; the ONNX file is kept at {out} for inspection", code=1) from None
     meta = {
+        MARK: ONNX_EXPORT,
         "format": "flowlearn flow-surrogate member, ONNX",
         "flowlearn_version": __version__,
         "onnx": out.name,
@@ -493,8 +565,9 @@ def export_model(
             "inputs": f"{len(sdf)} random bodies ({', '.join(families)}), seed {seed}",
         },
     }
-    json_path = out.with_suffix(".json")
-    json_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    write_replacing(
+        json_path, lambda tmp: tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    )
     size = out.stat().st_size / 1e6
     _note(f"wrote {out} ({size:.2f} MB) and {json_path} (channels, normalisation, grid)")
     _note(
@@ -570,6 +643,7 @@ def bench_surrogate(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the results as JSON (stdout) instead.")
     ] = False,
+    allow_version_mismatch: AllowVersionMismatch = False,
 ) -> None:
     """Surrogate vs solver, same machine, same grid, same bodies: seconds per sample and the
     speed-up at batch 1 and 64 (LBM to steady state, kernel compilation excluded)."""
@@ -584,7 +658,9 @@ def bench_surrogate(
     with out_console.status("preparing") as status, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NaN checks of a diverging sample
         if run_dir is not None:
-            surrogate, _ = _load_surrogate(run_dir, architecture=architecture)
+            surrogate, _ = _load_surrogate(
+                run_dir, architecture=architecture, allow_version_mismatch=allow_version_mismatch
+            )
             sgrid = tuple(surrogate.grid)
             if grid is not None and parse_grid(grid) != sgrid:
                 raise _fail(

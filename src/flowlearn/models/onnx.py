@@ -41,6 +41,7 @@ def export_onnx(
     output_name: str = "fields",
     dynamic_batch: bool = True,
     opset: int = 18,
+    metadata: dict[str, str] | None = None,
 ) -> Path:
     """Write ``model`` to ``path`` as ONNX, traced on ``example`` (e.g. ``(1, 3, 64, 128)``).
 
@@ -49,9 +50,11 @@ def export_onnx(
     ``dynamic_batch``: the first axis of the input and output is the symbolic dimension
     ``"batch"``, any batch size runs; the other axes keep the example's sizes (a flow surrogate
     is exported for one grid). ``opset`` 18 is a good default for
-    onnxruntime >= 1.14. Returns the path written; its parent folder is created if needed.
+    onnxruntime >= 1.14. ``metadata``: key-value strings stored in the model's
+    ``metadata_props`` (onnxruntime reports them as custom metadata). Returns the path written;
+    its parent folder is created if needed.
     """
-    _require("onnx", "ONNX export")
+    onnx = _require("onnx", "ONNX export")
     _require("onnxscript", "ONNX export (torch's dynamo exporter)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +75,10 @@ def export_onnx(
         external_data=False,
         verbose=False,
     )
+    if metadata:
+        proto = onnx.load(os.fspath(path))
+        onnx.helper.set_model_props(proto, {str(k): str(v) for k, v in metadata.items()})
+        onnx.save(proto, os.fspath(path))
     return path
 
 

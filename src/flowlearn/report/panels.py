@@ -8,15 +8,19 @@ from typing import Any
 
 import numpy as np
 
+from flowlearn.safety.outputs import MARK, write_replacing
+
 
 def field_panels_png(
     path: Path,
     rows: list[list[tuple[str, np.ndarray, str]]],
     mask: np.ndarray,
     title: str,
+    output_kind: str = "figure",
 ) -> Path:
     """One PNG of field panels ``(label, array (ny, nx), kind)`` (kind: "seq", "div" or
-    "sdf"), the body in grey, row by row."""
+    "sdf"), the body in grey, row by row. The PNG carries ``output_kind`` as its flowlearn mark
+    (checking ``path`` before computing is the caller's: :func:`flowlearn.safety.check_target`)."""
     from matplotlib.figure import Figure
 
     ny, nx = mask.shape
@@ -53,5 +57,6 @@ def field_panels_png(
             ax.set_ylabel("y (cells)")
     fig.suptitle(title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    return path
+    return write_replacing(
+        path, lambda tmp: fig.savefig(tmp, dpi=110, format="png", metadata={MARK: output_kind})
+    )

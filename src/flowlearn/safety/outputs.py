@@ -151,24 +151,24 @@ def _existing_ancestor(path: Path) -> Path:
 
 
 def check_folder(path: str | os.PathLike[str], what: str, *, create: bool = True) -> Path:
-    """``path`` as a folder to write new files into: an existing writable folder, or (with
-    ``create``) one that can be made under an existing writable folder; made here when
-    ``create``. ``what`` names it in errors ("--out")."""
+    """``path`` as a folder to write new files into: an existing writable folder, or one that
+    can be made under an existing writable folder, which ``create`` makes now (without it, the
+    check alone, before computing). ``what`` names it in errors ("--out")."""
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
         raise OutputError(f"{what} {path} is a file, not a folder: choose a folder")
-    if not path.exists():
-        base = _existing_ancestor(path.absolute())
-        if not base.is_dir():
-            raise OutputError(f"{what} {path}: {base} is a file, not a folder")
-        if not create:
-            raise OutputError(f"{what} {path}: the folder does not exist")
-        _probe(base, f"{what} {path}")
+    if path.is_dir():
+        _probe(path, f"{what} {path}")
+        return path
+    base = _existing_ancestor(path.absolute())
+    if not base.is_dir():
+        raise OutputError(f"{what} {path}: {base} is a file, not a folder")
+    _probe(base, f"{what} {path}")
+    if create:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{what} {path}: cannot create it ({exc.strerror})") from None
-    _probe(path, f"{what} {path}")
     return path
 
 
@@ -191,7 +191,7 @@ def check_target(
     if suffixes and path.suffix.lower() not in suffixes:
         choices = ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else ""
         raise OutputError(
-            f"{what} {path}: unknown suffix {path.suffix or '(none)'!r}; the file must end in "
+            f"{what} {path}: unknown output format {path.suffix or '(none)'!r}; the file must end in "
             f"{choices or suffixes[0]}"
         )
     parent = path.absolute().parent

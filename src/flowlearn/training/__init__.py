@@ -14,6 +14,7 @@ from flowlearn.training._checkpoint import (
     Checkpoint,
     CheckpointError,
     SafetensorsCheckpointIO,
+    UnverifiedCheckpointWarning,
     load_checkpoint,
     save_weights,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "RandomState",
     "SafetensorsCheckpointIO",
     "SupervisedModule",
+    "UnverifiedCheckpointWarning",
     "fit",
     "load_checkpoint",
     "make_trainer",

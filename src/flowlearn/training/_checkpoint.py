@@ -17,6 +17,11 @@ structure is JSON in the file's metadata, under ``"flowlearn"`` (the section abo
 ``"checkpoint"`` (everything else), with each tensor replaced by ``{"__tensor__": "<its key>"}``.
 ``safetensors`` tools read the weights; ``json.loads(metadata["flowlearn"])`` reads the section.
 
+Integrity: the metadata also holds ``"digest"``, a SHA-256 over both JSON parts and every
+tensor (name, dtype, shape, bytes). Loading recomputes it and refuses a file whose numbers or
+metadata changed since it was written (a bit flip, an edit, a partial copy). Files of layout
+"1" (written before the digest) are read unverified, with a warning.
+
 What JSON cannot say is tagged, so that it comes back with its type: tuples
 (``{"__tuple__": [...]}``, e.g. Adam's ``betas``), dicts with non-string keys (``{"__dict__":
 [[key, value], ...]}``, e.g. the optimizer's per-parameter ``state`` keyed by int), non-finite
@@ -29,10 +34,12 @@ could only be stored by pickling code, which is what this format exists to avoid
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePath
@@ -47,13 +54,16 @@ from safetensors.torch import save_file
 from flowlearn import __version__
 
 #: Version of the on-disk layout described in the module docstring (not flowlearn's version).
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
+#: Layouts this flowlearn reads: "1" is layout "2" without the digest.
+READABLE_LAYOUTS = ("1", "2")
 SECTION = "flowlearn"
 
 _META_FORMAT = "format"  # "pt": what Hugging Face tools expect of a torch safetensors file
 _META_LAYOUT = "flowlearn_layout"
 _META_SECTION = "flowlearn"
 _META_REST = "checkpoint"
+_META_DIGEST = "digest"
 
 _TENSOR, _NDARRAY, _TUPLE, _DICT, _FLOAT, _PATH = (
     "__tensor__",
@@ -68,6 +78,23 @@ _TAGS = frozenset({_TENSOR, _NDARRAY, _TUPLE, _DICT, _FLOAT, _PATH})
 
 class CheckpointError(Exception):
     """A file that is not a readable flowlearn checkpoint, or one written by another version."""
+
+
+class UnverifiedCheckpointWarning(UserWarning):
+    """A checkpoint written before digests: its numbers cannot be checked against damage."""
+
+
+def _digest(section: str, rest: str, tensors: Callable[[], Iterable[tuple[str, torch.Tensor]]]):
+    """``sha256:<hex>`` over the two JSON parts and every ``(name, tensor)``, names sorted."""
+    h = hashlib.sha256()
+    for part in (section, rest):
+        data = part.encode()
+        h.update(len(data).to_bytes(8, "little") + data)
+    for name, t in sorted(tensors(), key=lambda kv: kv[0]):
+        head = json.dumps([name, str(t.dtype), list(t.shape)]).encode()
+        h.update(len(head).to_bytes(8, "little") + head)
+        h.update(t.detach().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return "sha256:" + h.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,6 +295,9 @@ def write_checkpoint(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]
         _META_SECTION: _dumps(encoder.encode(section, (SECTION,))),
         _META_REST: _dumps(encoder.encode(body, ())),
     }
+    metadata[_META_DIGEST] = _digest(
+        metadata[_META_SECTION], metadata[_META_REST], encoder.tensors.items
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -297,11 +327,12 @@ class _Reader:
                 f"a safetensors file without the flowlearn metadata {missing} (written by another "
                 "tool?)"
             )
-        if metadata[_META_LAYOUT] != LAYOUT_VERSION:
+        if metadata[_META_LAYOUT] not in READABLE_LAYOUTS:
             raise self.error(
                 f"layout version {metadata[_META_LAYOUT]!r}, this flowlearn reads "
-                f"{LAYOUT_VERSION!r}"
+                f"{' and '.join(repr(v) for v in READABLE_LAYOUTS)}"
             )
+        self._metadata = metadata
         try:
             self.section = json.loads(metadata[_META_SECTION])
             self.rest = json.loads(metadata[_META_REST])
@@ -318,8 +349,37 @@ class _Reader:
         if self.version != __version__ and not allow_mismatch:
             raise CheckpointError(
                 f"{self.path} was written by flowlearn {self.version}, this is flowlearn "
-                f"{__version__}: results may differ; pass allow_version_mismatch=True to load it "
-                "anyway"
+                f"{__version__}: results may differ; to load it anyway, add "
+                "--allow-version-mismatch to the command (Python: allow_version_mismatch=True)"
+            )
+
+    def verify(self) -> None:
+        """Recompute the digest over everything in the file; refuse a file that changed."""
+        meta = self._metadata
+        expected = meta.get(_META_DIGEST)
+        if expected is None:
+            if meta[_META_LAYOUT] == LAYOUT_VERSION:
+                raise self.error("its digest is missing (the metadata was edited)")
+            warnings.warn(
+                f"{self.path} was written before checkpoints carried a digest: its numbers "
+                "cannot be checked against damage",
+                UnverifiedCheckpointWarning,
+                stacklevel=3,
+            )
+            return
+
+        def tensors():
+            for name in self._file.keys():
+                yield name, self._file.get_tensor(name)
+
+        try:
+            found = _digest(meta[_META_SECTION], meta[_META_REST], tensors)
+        except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+            raise self.error(f"a tensor cannot be read ({err})") from None
+        if found != expected:
+            raise self.error(
+                "its contents do not match the digest written with it: the file was damaged "
+                "or edited after it was saved"
             )
 
     def decode(self, value: Any) -> Any:
@@ -375,11 +435,13 @@ def load_checkpoint(
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        CheckpointError: the file is truncated, corrupted or not a flowlearn safetensors file, or
-            it was written by another flowlearn version and ``allow_version_mismatch`` is False.
+        CheckpointError: the file is truncated, corrupted, edited (its digest does not match)
+            or not a flowlearn safetensors file, or it was written by another flowlearn
+            version and ``allow_version_mismatch`` is False.
     """
     reader = _Reader(Path(path))
     reader.check_version(allow_version_mismatch)
+    reader.verify()
     section = reader.decode(reader.section)
     state_dict = reader.decode(reader.rest.get("state_dict", {}))
     prefix = section.get("model_prefix") or ""
@@ -471,6 +533,7 @@ class SafetensorsCheckpointIO(CheckpointIO):
             )
         reader = _Reader(Path(path), device=device)
         reader.check_version(self.allow_version_mismatch)
+        reader.verify()
         return reader.read_all()
 
     def remove_checkpoint(self, path: str | os.PathLike[str]) -> None:

@@ -12,21 +12,45 @@ A :class:`FlowSurrogate` is an ensemble of K members (deep ensemble, Lakshminara
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from torch import nn
 from torch.utils.data import Dataset
 
 from flowlearn.models.flow import FlowUNet, GuoCNN
+from flowlearn.safety.memory import require_memory
 from flowlearn.training._checkpoint import CheckpointError, load_checkpoint
 
 ARCHITECTURES = ("unet", "guo")
+
+
+class MemberSpec(BaseModel):
+    """The ``"surrogate"`` section of a member's checkpoint: what :func:`build_model` needs.
+    Validated on load, so an edited or damaged section is refused by name, not by traceback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    architecture: Literal["unet", "guo"]
+    grid: tuple[int, int] = Field(description="(nx, ny) cells")
+    width: int = Field(ge=1, description="U-Net base channels or Guo CNN width")
+    depth: int = Field(ge=1, le=8, description="U-Net levels")
+
+    @model_validator(mode="after")
+    def _fits(self) -> MemberSpec:
+        multiple = max(8, 2**self.depth) if self.architecture == "unet" else 8
+        if any(n < multiple or n % multiple for n in self.grid):
+            raise ValueError(
+                f"grid {self.grid[0]}x{self.grid[1]}: both sides must be multiples of {multiple}"
+            )
+        return self
 
 
 class ReynoldsRangeWarning(UserWarning):
@@ -91,11 +115,29 @@ class Normaliser:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Normaliser:
+        """Read back :meth:`to_dict`'s statistics; a :class:`CheckpointError` if one is
+        missing, of the wrong shape, not finite or (a deviation) not positive."""
         try:
-            return cls(**{k: np.asarray(data[k], dtype=np.float32)
+            norm = cls(**{k: np.asarray(data[k], dtype=np.float32)
                           for k in cls.__dataclass_fields__})  # fmt: skip
         except KeyError as exc:
             raise CheckpointError(f"checkpoint has no surrogate normalisation {exc}") from None
+        shapes = {"re_range": (2,)}
+        for name, value in norm.to_dict().items():
+            if value.shape != shapes.get(name, (len(MIRROR_SIGNS),)):
+                raise CheckpointError(
+                    f"normalisation {name} has shape {value.shape}, expected "
+                    f"{shapes.get(name, (len(MIRROR_SIGNS),))}"
+                )
+            if not np.isfinite(value).all():
+                raise CheckpointError(f"normalisation {name} holds non-finite values: {value}")
+        for name in ("in_std", "out_std"):
+            if not (getattr(norm, name) > 0).all():
+                raise CheckpointError(
+                    f"normalisation {name} = {getattr(norm, name)} has a deviation <= 0: "
+                    "every prediction would be infinite or NaN"
+                )
+        return norm
 
 
 #: Sign of each output channel (u, v, p) under a top-bottom mirror of the channel.
@@ -162,6 +204,43 @@ def build_model(architecture: str, grid: Sequence[int], width: int, depth: int =
     return net.to(memory_format=torch.channels_last)
 
 
+def model_memory(
+    architecture: str,
+    grid: Sequence[int],
+    width: int,
+    depth: int = 3,
+    batch: int = 1,
+    training: bool = False,
+) -> int:
+    """Bytes a network of :func:`build_model` needs (float32): its weights, and the outputs
+    of every layer for a batch of ``batch`` (an upper bound of inference's peak). Training
+    adds gradients and Adam's two moments (4x the weights) and keeps every activation for the
+    backward pass, whose gradients double them. Built on PyTorch's meta device: nothing is
+    allocated to count."""
+    nx, ny = grid
+    with torch.device("meta"):
+        net = build_model(architecture, grid, width, depth)
+        channels = 2 if architecture == "guo" else 3
+        x = torch.empty(batch, channels, ny, nx)
+    weights = sum(p.numel() for p in net.parameters())
+    activations = [x.numel()]
+
+    def count(module, inputs, output):
+        if not list(module.children()) and isinstance(output, torch.Tensor):
+            activations.append(output.numel())
+
+    hooks = [m.register_forward_hook(count) for m in net.modules()]
+    try:
+        with torch.no_grad():
+            net(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    if training:
+        return 4 * (4 * weights + 2 * sum(activations))
+    return 4 * (weights + sum(activations))
+
+
 class Member(nn.Module):
     """One network with its input selection: Guo's CNN reads SDF and mask, the U-Net all three."""
 
@@ -206,25 +285,53 @@ class FlowSurrogate:
         return self
 
     @classmethod
-    def load(cls, paths: Sequence[str | Path]) -> FlowSurrogate:
-        """Members from checkpoints written by the flow-surrogate experiment."""
-        members, norm, grid = [], None, None
+    def load(
+        cls, paths: Sequence[str | Path], *, allow_version_mismatch: bool = False
+    ) -> FlowSurrogate:
+        """Members from checkpoints written by the flow-surrogate experiment. Each file's
+        digest, its ``"surrogate"`` section (:class:`MemberSpec`) and its normalisation are
+        checked, and the memory of all members is estimated, before a weight is allocated."""
+        checkpoints, specs = [], []
         for path in paths:
-            ckpt = load_checkpoint(path)
-            cfg = ckpt.config.get("surrogate")
-            if not cfg:
+            ckpt = load_checkpoint(path, allow_version_mismatch=allow_version_mismatch)
+            section = ckpt.config.get("surrogate")
+            if not section:
                 raise CheckpointError(f"{path}: not a flow-surrogate checkpoint (no 'surrogate')")
-            net = build_model(cfg["architecture"], cfg["grid"], cfg["width"], cfg["depth"])
+            try:
+                spec = MemberSpec.model_validate(section)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or 'surrogate'}: {e['msg']}"
+                    for e in exc.errors()
+                )
+                raise CheckpointError(f"{path}: bad 'surrogate' section: {problems}") from None
+            if specs and spec.grid != specs[0].grid:
+                raise CheckpointError(
+                    f"{path}: grid {list(spec.grid)} differs from {list(specs[0].grid)}"
+                )
+            checkpoints.append(ckpt)
+            specs.append(spec)
+        need = sum(model_memory(s.architecture, s.grid, s.width, s.depth) for s in specs)
+        widths = ", ".join(str(s.width) for s in specs)
+        require_memory(
+            need,
+            f"{len(specs)} surrogate member(s) ({specs[0].grid[0]}x{specs[0].grid[1]}, width "
+            f"{widths})",
+            "load fewer members, or check the checkpoints' 'surrogate' sections",
+        )
+        members, norm = [], None
+        for path, ckpt, spec in zip(paths, checkpoints, specs, strict=True):
+            net = build_model(spec.architecture, spec.grid, spec.width, spec.depth)
             try:
                 net.load_state_dict(ckpt.state_dict)
             except RuntimeError as exc:
                 raise CheckpointError(f"{path}: weights do not fit the network: {exc}") from None
-            members.append(Member(cfg["architecture"], net))
-            norm = Normaliser.from_dict(ckpt.normalisation)
-            if grid is not None and list(grid) != list(cfg["grid"]):
-                raise CheckpointError(f"{path}: grid {cfg['grid']} differs from {grid}")
-            grid = cfg["grid"]
-        return cls(members, norm, grid)
+            members.append(Member(spec.architecture, net))
+            try:
+                norm = Normaliser.from_dict(ckpt.normalisation)
+            except CheckpointError as exc:
+                raise CheckpointError(f"{path}: {exc}") from None
+        return cls(members, norm, specs[0].grid)
 
     @torch.no_grad()
     def predict(
@@ -278,13 +385,17 @@ MEMBER_DIR = "models/{architecture}-{k}"
 
 def member_checkpoints(run_dir: str | Path, architecture: str = "unet") -> list[Path]:
     """The best checkpoints of a flow-surrogate run's members, in order; an error that says
-    what is missing if the run has none."""
+    what is missing if the run has none. Folders that are not members (``unet-0-old``, a
+    copy, a note) are left out."""
     run_dir = Path(run_dir)
+    pattern = re.compile(rf"{re.escape(architecture)}-(\d+)")
     found = sorted(
-        run_dir.glob(
-            MEMBER_DIR.format(architecture=architecture, k="*") + "/checkpoints/best.safetensors"
+        (
+            (int(m.group(1)), folder / "checkpoints" / "best.safetensors")
+            for folder in (run_dir / Path(MEMBER_DIR).parent).glob(f"{architecture}-*")
+            if (m := pattern.fullmatch(folder.name))
+            and (folder / "checkpoints" / "best.safetensors").is_file()
         ),
-        key=lambda p: int(p.parent.parent.name.rsplit("-", 1)[1]),
     )
     if not found:
         raise FileNotFoundError(
@@ -293,4 +404,4 @@ def member_checkpoints(run_dir: str | Path, architecture: str = "unet") -> list[
             "best.safetensors): "
             "give the run directory of `flowlearn run flow-surrogate`"
         )
-    return found
+    return [path for _, path in found]
