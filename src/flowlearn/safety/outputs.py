@@ -191,8 +191,8 @@ def check_target(
     if suffixes and path.suffix.lower() not in suffixes:
         choices = ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else ""
         raise OutputError(
-            f"{what} {path}: unknown output format {path.suffix or '(none)'!r}; the file must end in "
-            f"{choices or suffixes[0]}"
+            f"{what} {path}: unknown output format {path.suffix or '(none)'!r}; the file must "
+            f"end in {choices or suffixes[0]}"
         )
     parent = path.absolute().parent
     if not parent.exists():
