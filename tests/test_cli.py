@@ -160,3 +160,104 @@ def test_no_help_text_loses_words_to_rich_markup():
         texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
         lost += [(" ".join(path), t) for t in texts if Text.from_markup(t).plain != t]
     assert not lost, lost
+
+
+# ------------------------------------------------------------------ one line, never a trace
+def _nothing_made(out: Path) -> bool:
+    return not out.exists() or not any(out.iterdir())
+
+
+def test_a_binary_config_file_is_refused_in_one_line(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_bytes(bytes(range(256)) * 4)
+    out = tmp_path / "runs"
+    result = runner.invoke(app, ["run", "capacity", "--config", str(config), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "is not text (not UTF-8)" in result.output and result.exception is not None
+    assert "Traceback" not in result.output and _nothing_made(out)
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ("[8,8]", "grid 8x8 is too small: use at least 16x8 cells"),
+        ("[60,32]", "both sides must be multiples of 8"),
+        ("[100000,100000]", "flow-surrogate on a 100000x100000 grid needs about"),
+    ],
+)
+def test_flow_surrogate_config_is_checked_before_a_run_directory(tmp_path, grid, message):
+    out = tmp_path / "runs"
+    result = runner.invoke(
+        app, ["run", "flow-surrogate", "--set", f"grid={grid}", "--out", str(out)]
+    )
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, text
+    assert message in text and "Traceback" not in text
+    assert _nothing_made(out), "no half-made run directory"
+
+
+def test_flow_surrogate_memory_limit_names_the_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWLEARN_MEMORY_LIMIT", "64M")
+    out = tmp_path / "runs"
+    result = runner.invoke(app, ["run", "flow-surrogate", "--quick", "--out", str(out)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, text
+    assert "more than the 64 MiB available (FLOWLEARN_MEMORY_LIMIT)" in text
+    assert "lower grid, n_samples, workers, batch_size or width" in text
+    assert _nothing_made(out)
+
+
+def test_run_out_is_checked_before_running(tmp_path, read_only_dir):
+    plain = tmp_path / "a-file"
+    plain.write_text("mine")
+    result = runner.invoke(app, ["run", "dimensionality", "--quick", "--out", str(plain)])
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+    assert plain.read_text() == "mine"
+    result = runner.invoke(
+        app, ["run", "dimensionality", "--quick", "--out", str(read_only_dir / "runs")]
+    )
+    assert result.exit_code == 2 and "cannot write into the folder" in result.output
+    result = runner.invoke(app, ["tour", "--quick", "--out", str(plain)])
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RANK": "zero", "WORLD_SIZE": "2"}, "RANK='zero' is not an integer"),
+        ({"RANK": "0", "WORLD_SIZE": "two"}, "WORLD_SIZE='two' is not an integer"),
+        ({"RANK": "3", "WORLD_SIZE": "2"}, "rank 3 is not below the world size 2"),
+        ({"SLURM_NTASKS": "x", "SLURM_PROCID": "0"}, "SLURM_NTASKS='x' is not an integer"),
+    ],
+)
+def test_malformed_launcher_variables_give_one_line(tmp_path, monkeypatch, env, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "runs"
+    result = runner.invoke(app, ["run", "dimensionality", "--quick", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and _nothing_made(out)
+
+
+def test_report_of_a_run_with_damaged_files(tmp_path):
+    result = invoke("run", "dimensionality", "--quick", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (run_dir,) = (tmp_path / "dimensionality").iterdir()
+    arrays = run_dir / "arrays.npz"
+    data = arrays.read_bytes()
+    arrays.write_bytes(data[: len(data) // 2])
+    result = runner.invoke(app, ["report", str(run_dir)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "arrays.npz is damaged" in text and "--config" in text and "Traceback" not in text
+    arrays.write_bytes(data)
+    (run_dir / "metrics.json").write_text("{not json")
+    result = runner.invoke(app, ["report", str(run_dir)])
+    assert result.exit_code == 2 and "metrics.json is damaged" in result.output
+
+
+def test_tables_are_whole_when_the_output_is_not_a_terminal():
+    result = invoke("list")
+    for line in result.output.splitlines():
+        assert "…" not in line, line
+    assert "1,909 s measured" in result.output  # a full-mode runtime, uncut

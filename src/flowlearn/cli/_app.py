@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from flowlearn import __version__
-from flowlearn.cli._console import command_group, console, err_console
+from flowlearn.cli._console import command_group, console, err_console, fit_to_output
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._lbm import bench_app, simulate_app
 from flowlearn.cli._surrogate import add_surrogate_commands
@@ -47,6 +48,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
+    fit_to_output()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # A run logs INFO into its run.log; the terminal shows warnings and the Rich output only.
     for handler in logging.getLogger().handlers:
@@ -89,6 +91,20 @@ def _print_claims(run_dir: Path) -> None:
     console.print(table)
 
 
+class _Refused(Exception):
+    """An experiment that cannot run, or that stopped on a clear refusal: one line to print."""
+
+
+def _refusals() -> tuple[type[BaseException], ...]:
+    """Errors that stop a run with a message a user can act on (not a bug's traceback)."""
+    from flowlearn.data.sample_store import StoreError
+    from flowlearn.safety import MemoryLimitError, OutputError
+    from flowlearn.training import CheckpointError
+
+    exps = _experiments()
+    return (StoreError, MemoryLimitError, OutputError, CheckpointError, exps.LaunchError)
+
+
 def _run_one(
     name: str,
     *,
@@ -99,13 +115,16 @@ def _run_one(
     device: str | None,
     out: Path,
 ) -> Path:
+    """Run one experiment and report it; :class:`_Refused` with the one-line reason when it
+    cannot run or stops on a refusal (a refused run never gets a run directory)."""
     exps = _experiments()
     from flowlearn.report import render_run
+    from flowlearn.safety import MemoryLimitError
 
     try:
         experiment = exps.get(name)
     except KeyError as exc:
-        raise _fail(str(exc.args[0])) from None
+        raise _Refused(str(exc.args[0])) from None
     try:
         config = exps.build_config(
             experiment,
@@ -116,11 +135,16 @@ def _run_one(
             device=device,
         )
     except exps.ConfigError as exc:
-        raise _fail(f"bad config for {name}:\n{exc}") from None
-    try:  # refuse a missing GPU before a run directory is made
+        raise _Refused(f"bad config for {name}:\n{exc}") from None
+    try:  # refuse a missing GPU, a bad launch or an unusable config before a run directory
         exps.resolve_device(config.device)
+        exps.launch_rank()
+        if experiment.check is not None:
+            experiment.check(config)
+    except MemoryLimitError as exc:
+        raise _Refused(f"{name}: {exc.message()} (--set changes them)") from None
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise _Refused(f"bad config for {name}: {exc}") from None
     mode = "quick" if config.quick else "full"
     runtime = experiment.runtime_quick if config.quick else experiment.runtime_full
     if config_file is not None or overrides:  # the measured run time is the default config's
@@ -128,13 +152,27 @@ def _run_one(
     else:
         when = f"{mode} mode, expected {runtime}"
     console.print(f"[bold]{experiment.title}[/] ({when})")
-    run_dir = exps.execute(experiment, config, out)
+    try:
+        run_dir = exps.execute(experiment, config, out)
+    except (FileExistsError, TimeoutError) as exc:  # a shared run directory of a launch
+        raise _Refused(str(exc)) from None
+    except _refusals() as exc:
+        raise _Refused(f"{name} stopped: {exc} (its run directory keeps run.log)") from None
     if exps.launch_rank()[0] > 0:  # one report per launch: rank 0 writes it
         return run_dir
     report = render_run(run_dir)
     _print_claims(run_dir)
     console.print(f"run directory: [bold]{run_dir}[/]\nreport: {report}")
     return run_dir
+
+
+def _check_out(out: Path) -> None:
+    from flowlearn.safety import OutputError, check_folder
+
+    try:
+        check_folder(out, "--out", create=False)
+    except OutputError as exc:
+        raise _fail(str(exc)) from None
 
 
 @app.command(
@@ -166,15 +204,19 @@ def run(
     ] = None,
 ) -> None:
     """Run one experiment; write runs/NAME/TIMESTAMP/ with config, metrics, figures and report."""
-    _run_one(
-        name,
-        quick=quick,
-        config_file=config,
-        overrides=set_ or [],
-        seed=seed,
-        device=device,
-        out=out,
-    )
+    _check_out(out)
+    try:
+        _run_one(
+            name,
+            quick=quick,
+            config_file=config,
+            overrides=set_ or [],
+            seed=seed,
+            device=device,
+            out=out,
+        )
+    except _Refused as exc:
+        raise _fail(str(exc)) from None
 
 
 @app.command("report", epilog="Example: flowlearn report runs/capacity/20261126-101500")
@@ -184,10 +226,13 @@ def report(
     """Re-draw a run's figures and report.html from its saved metrics and arrays."""
     from flowlearn.report import render_run
 
+    exps = _experiments()
     try:
         path = render_run(run_dir)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, exps.RunDirError) as exc:
         raise _fail(str(exc)) from None
+    except KeyError as exc:  # an array a figure needs: a run of an older version
+        raise _fail(f"cannot draw the figures of {run_dir}: its arrays lack {exc}") from None
     _print_claims(run_dir)
     console.print(f"report: {path}")
 
@@ -208,6 +253,7 @@ def tour(
     exps = _experiments()
     from flowlearn.report import render_tour
 
+    _check_out(out)
     names = exps.names()
     if only:
         unknown = [n for n in only if n not in names]
@@ -235,7 +281,10 @@ def tour(
             )
         except typer.Exit:
             raise
-        except Exception:  # one broken experiment must not cost the others' results
+        except _Refused as exc:  # one refused experiment must not cost the others' results
+            failed.append(name)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        except Exception:  # nor one broken experiment
             failed.append(name)
             err_console.print(traceback.format_exc())
     tour_dir = _experiments().new_run_dir(out, "tour", datetime.now())

@@ -5,6 +5,7 @@ help text laid out for Typer, and the settings every command group shares."""
 from __future__ import annotations
 
 import inspect
+import os
 
 import typer
 from rich.console import Console
@@ -12,6 +13,18 @@ from rich.markup import escape
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: Width of the output when it is not a terminal (a log, a pipe, CI): Rich would cut tables to
+#: 80 columns ("cylinde…"); ``COLUMNS`` still wins when it is set.
+FILE_WIDTH = 200
+
+
+def fit_to_output() -> None:
+    """Print whole tables into logs and pipes: widen the consoles that do not write to a
+    terminal (call once per command, when its streams are in place)."""
+    for c in (console, err_console):
+        if not c.is_terminal and not os.environ.get("COLUMNS"):
+            c.width = FILE_WIDTH
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from flowlearn.physics.lbm import Obstacle, PressureOutlet, VelocityInlet, make_solver
-from flowlearn.physics.lbm._kernels import default_threads, lattice
+from flowlearn.physics.lbm._kernels import default_threads, lattice, vector_instruction_set
 from flowlearn.physics.lbm.collision import collision_from_name
 
 
@@ -250,6 +250,7 @@ def run_benchmark(
             best[key] = r.to_dict()
     return {
         "threads": max_threads,
+        "vector_instruction_set": vector_instruction_set(),
         "bandwidth_gbs": bw,
         "rows": [r.to_dict() for r in rows],
         "best": list(best.values()),

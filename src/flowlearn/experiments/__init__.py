@@ -12,6 +12,8 @@ from functools import cache
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
 from flowlearn.experiments._config import ConfigError, build_config
 from flowlearn.experiments._runs import (
+    LaunchError,
+    RunDirError,
     RunRecord,
     execute,
     launch_rank,
@@ -67,7 +69,9 @@ __all__ = [
     "ConfigError",
     "Experiment",
     "ExperimentConfig",
+    "LaunchError",
     "Result",
+    "RunDirError",
     "RunRecord",
     "build_config",
     "execute",

@@ -59,6 +59,7 @@ class Result:
 
 
 RunFunction = Callable[[Any, Path], Result]
+CheckFunction = Callable[[Any], None]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class Experiment:
 
     ``order`` places it in the talk (the tour sorts by it); ``quick`` holds the config overrides
     of ``--quick``; ``runtime_quick`` / ``runtime_full`` are measured wall times on 2 CPU cores.
+    ``check(config)``, if given, refuses (``ValueError``) a config that cannot run here, such as
+    one whose data or networks would not fit in memory, before any run directory is made.
     """
 
     name: str
@@ -78,6 +81,7 @@ class Experiment:
     quick: Mapping[str, Any] = field(default_factory=dict)
     runtime_quick: str = "~1 min"
     runtime_full: str = "?"
+    check: CheckFunction | None = None
 
     def make_config(self, quick: bool = False, **values: Any) -> ExperimentConfig:
         """The config of a run: defaults, then ``--quick`` overrides, then explicit values."""

@@ -96,8 +96,13 @@ def build_config(
     if config_file is not None:
         try:
             data = yaml.safe_load(Path(config_file).read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"config file {config_file} is not text (not UTF-8): give a run's config.yaml"
+            ) from None
         except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+            reason = " ".join(str(exc).split())
+            raise ConfigError(f"cannot read config file {config_file}: {reason}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {config_file} must hold a mapping of keys to values")
         named = data.pop("experiment", experiment.name)

@@ -57,15 +57,42 @@ def new_run_dir(out: Path, experiment: str, now: datetime | None = None) -> Path
     raise RuntimeError(f"could not create a new run directory under {parent}")
 
 
+class LaunchError(ValueError):
+    """A launcher's environment (torchrun, srun) that flowlearn cannot use as it stands."""
+
+
+class RunDirError(ValueError):
+    """A run directory whose files are missing or damaged; the message names the file."""
+
+
+def _env_int(name: str, minimum: int) -> int:
+    raw = os.environ[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise LaunchError(
+            f"{name}={raw!r} is not an integer: launchers (torchrun, srun) set it; unset it to "
+            "run a single process"
+        ) from None
+    if value < minimum:
+        raise LaunchError(f"{name}={value} is below {minimum}: launchers set it; unset it")
+    return value
+
+
 def launch_rank() -> tuple[int, int]:
     """``(rank, world size)`` of this process when a launcher started several copies of the same
-    command (torchrun, or SLURM's srun with several tasks); ``(0, 1)`` otherwise."""
+    command (torchrun, or SLURM's srun with several tasks); ``(0, 1)`` otherwise. A
+    :class:`LaunchError` names a variable that is not a usable integer."""
     env = os.environ
     if "RANK" in env and "WORLD_SIZE" in env:
-        return int(env["RANK"]), int(env["WORLD_SIZE"])
-    if int(env.get("SLURM_NTASKS", "1")) > 1 and "SLURM_PROCID" in env:
-        return int(env["SLURM_PROCID"]), int(env["SLURM_NTASKS"])
-    return 0, 1
+        rank, world = _env_int("RANK", 0), _env_int("WORLD_SIZE", 1)
+    elif "SLURM_NTASKS" in env and _env_int("SLURM_NTASKS", 1) > 1 and "SLURM_PROCID" in env:
+        rank, world = _env_int("SLURM_PROCID", 0), _env_int("SLURM_NTASKS", 1)
+    else:
+        return 0, 1
+    if rank >= world:
+        raise LaunchError(f"rank {rank} is not below the world size {world}: check the launcher")
+    return rank, world
 
 
 def _launch_id() -> str:
@@ -247,25 +274,47 @@ class RunRecord:
 
 def load_run(run_dir: Path) -> RunRecord:
     """Read a run directory written by :func:`execute` (no pickles: arrays load with
-    ``allow_pickle=False``)."""
+    ``allow_pickle=False``). A missing ``metrics.json`` is a ``FileNotFoundError``; a damaged
+    file is a :class:`RunDirError` that names it."""
+    import zipfile
+
     run_dir = Path(run_dir)
     metrics_path = run_dir / METRICS_FILE
     if not metrics_path.is_file():
         raise FileNotFoundError(
             f"{run_dir} is not a finished flowlearn run: {METRICS_FILE} is missing"
         )
-    body = json.loads(metrics_path.read_text(encoding="utf-8"))
-    config = yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+
+    def damaged(name: str, exc: BaseException) -> RunDirError:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return RunDirError(
+            f"{run_dir / name} is damaged ({reason}): run the experiment again with `flowlearn "
+            f"run --config {run_dir / CONFIG_FILE}`"
+        )
+
+    try:
+        body = json.loads(metrics_path.read_text(encoding="utf-8"))
+        claims = [Claim(**c) for c in body["claims"]]
+        experiment, metrics = body["experiment"], body["metrics"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise damaged(METRICS_FILE, exc) from None
+    try:
+        config = yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise damaged(CONFIG_FILE, exc) from None
     arrays: dict[str, np.ndarray] = {}
     if (run_dir / ARRAYS_FILE).is_file():
-        with np.load(run_dir / ARRAYS_FILE, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+        try:
+            with np.load(run_dir / ARRAYS_FILE, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise damaged(ARRAYS_FILE, exc) from None
     return RunRecord(
         path=run_dir,
-        experiment=body["experiment"],
+        experiment=experiment,
         config=config,
-        metrics=body["metrics"],
-        claims=[Claim(**c) for c in body["claims"]],
+        metrics=metrics,
+        claims=claims,
         arrays=arrays,
         wall_time_s=float(body.get("wall_time_s", 0.0)),
     )

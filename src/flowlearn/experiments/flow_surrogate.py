@@ -40,6 +40,7 @@ from flowlearn.evaluation import flow_metrics as fm
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
 from flowlearn.experiments._runs import launch_rank, resolve_device, seed_everything
 from flowlearn.physics.shape_families import FAMILIES, HELDOUT_FAMILIES, TRAIN_FAMILIES
+from flowlearn.safety.memory import require_memory
 from flowlearn.training import SupervisedModule, fit
 from flowlearn.training.surrogate import (
     ARCHITECTURES,
@@ -51,6 +52,7 @@ from flowlearn.training.surrogate import (
     build_model,
     make_inputs,
     member_checkpoints,
+    model_memory,
 )
 
 #: Guo et al. 2016: mean relative velocity error on unseen car profiles.
@@ -403,26 +405,57 @@ def _rel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a - b) / np.maximum(np.abs(b), 1e-12)
 
 
-def run(config: Config, run_dir: Path) -> Result:
-    import warnings
-
-    from flowlearn.evaluation.surrogate_bench import time_lbm, time_surrogate
-    from flowlearn.training.surrogate import ReynoldsRangeWarning
-
-    device = resolve_device(config.device)
+def check(config: Config) -> None:
+    """Refuse, before a run directory exists, a config that cannot run here: a grid the
+    networks cannot down-sample or the solver cannot resolve, a time budget under a multi-rank
+    launch, or data, lattices and networks that would not fit in memory (estimated, not
+    allocated: :func:`~flowlearn.data.flow_dataset.generation_memory` and
+    :func:`~flowlearn.training.surrogate.model_memory`)."""
     nx, ny = config.grid
-    for n in (nx, ny):
-        if n % 2**config.depth or n % 8:
-            raise ValueError(
-                f"grid {nx}x{ny}: both sides must be multiples of {max(8, 2**config.depth)} "
-                "for the networks' down-sampling"
-            )
+    multiple = max(8, 2**config.depth)
+    if nx % multiple or ny % multiple:
+        raise ValueError(
+            f"grid {nx}x{ny}: both sides must be multiples of {multiple} for the networks' "
+            "down-sampling"
+        )
+    sp = specs(config)  # the dataset's own limits (a grid too small for a body, ...)
     if config.time_budget_minutes is not None and launch_rank()[1] > 1:
         # each rank would time its own probe and could choose other epochs: DDP would hang
         raise ValueError(
             "time_budget_minutes is not supported under torchrun/srun with several ranks: set "
             "the epochs instead"
         )
+    device = resolve_device(config.device)
+    generation = max(fd.generation_memory(spec, config.workers) for spec in sp.values())
+    # in memory at once: every sample's inputs, targets and mask, raw and normalised, and the
+    # members' predictions of the test and held-out sets kept for the ensemble statistics
+    cells = nx * ny
+    data = sum(spec.n for spec in sp.values()) * cells * 4 * (3 + 3 + 1) * 2
+    held = len(sp["heldout"].families) * config.n_heldout
+    evaluation = (config.ensemble + 2) * (held + round(config.test_fraction * config.n_samples))
+    evaluation *= 3 * cells * 4
+    nets = [(config.architecture, config.width)]
+    if config.baseline and config.architecture != "guo":
+        nets.append(("guo", config.baseline_width))
+    training = max(
+        model_memory(a, config.grid, w, config.depth, config.batch_size, training=True)
+        for a, w in nets
+    )
+    cpu = max(generation, data + evaluation + (training if device == "cpu" else 0))
+    hint = "lower grid, n_samples, workers, batch_size or width"
+    require_memory(cpu, f"flow-surrogate on a {nx}x{ny} grid", hint)
+    if device != "cpu":
+        require_memory(training, f"training on a {nx}x{ny} grid", hint, device=device)
+
+
+def run(config: Config, run_dir: Path) -> Result:
+    import warnings
+
+    from flowlearn.evaluation.surrogate_bench import time_lbm, time_surrogate
+    from flowlearn.training.surrogate import ReynoldsRangeWarning
+
+    check(config)
+    device = resolve_device(config.device)
     run_start = time.perf_counter()
     sp = specs(config)
     paths = {name: _generate(name, spec, config) for name, spec in sp.items()}
@@ -431,7 +464,9 @@ def run(config: Config, run_dir: Path) -> Result:
     data = _arrays(paths["train"])
     n = len(data["re"])
     if n < 10:
-        raise ValueError(f"only {n} usable samples: raise n_samples or narrow the Re range")
+        raise fd.DatasetError(
+            f"only {n} usable samples: raise n_samples, narrow the Re range or refine the grid"
+        )
     order = np.random.default_rng(config.seed).permutation(n)
     n_test = max(1, round(config.test_fraction * n))
     n_val = max(1, round(config.val_fraction * n))
@@ -836,4 +871,5 @@ EXPERIMENT = Experiment(
     },
     runtime_quick="~3 min; 66 s with data cached",
     runtime_full="~8 min; 301 s with data cached",
+    check=check,
 )

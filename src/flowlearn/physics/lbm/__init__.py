@@ -12,7 +12,7 @@ Quick start (Schäfer–Turek 2D-1: 440 x 82 cells, ~31k steps, about a minute o
 """
 
 from flowlearn.physics.lbm import cases, observables, output
-from flowlearn.physics.lbm._kernels import Lattice, lattice
+from flowlearn.physics.lbm._kernels import Lattice, lattice, vector_instruction_set
 from flowlearn.physics.lbm.boundaries import (
     ConvectiveOutflow,
     MovingWall,
@@ -58,4 +58,5 @@ __all__ = [
     "observables",
     "output",
     "solver_memory",
+    "vector_instruction_set",
 ]

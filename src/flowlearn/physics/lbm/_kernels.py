@@ -109,6 +109,21 @@ def _fields(stencil: str, dtype: str):
     return ps.fields(f"src({lat.q}), dst({lat.q}): {dtype}[{dim}D]", layout="fzyx")
 
 
+def vector_instruction_set() -> str | None:
+    """The vector instruction set pystencils generates the CPU kernels for (``"X86_AVX512"``,
+    ``"ARM_NEON"``, ...), or None when it finds none: on x86 that means py-cpuinfo is missing,
+    and the scalar kernels run at about 60 % of the speed (measured: 173-195 against 303 MLUPS
+    at 2048^2, float32, 2 threads)."""
+    import warnings
+
+    import pystencils as ps
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "py-cpuinfo is not available"
+        target = ps.Target.auto_cpu()
+    return None if target == ps.Target.GenericCPU else target.name
+
+
 def _kernel_config(dtype: str, threads: int, vectorise: bool):
     import pystencils as ps
 
