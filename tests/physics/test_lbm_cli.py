@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -249,3 +251,22 @@ def test_bench_lbm_says_the_instruction_set_and_prints_whole_tables(monkeypatch,
         assert "kernels vectorised for X86_AVX512" in result.output
     else:
         assert "py-cpuinfo is missing" in " ".join(result.output.split())
+
+
+def test_bench_lbm_json_never_replaces_a_users_file(monkeypatch, tmp_path):
+    from flowlearn.cli import app
+    from flowlearn.evaluation import lbm_bench
+
+    ran = []
+    monkeypatch.setattr(
+        lbm_bench, "run_benchmark", lambda **kw: ran.append(1) or _canned_bench("X86_AVX512")
+    )
+    mine = tmp_path / "results.json"
+    mine.write_text('{"my": "measurements"}')
+    result = runner.invoke(app, ["bench", "lbm", "--json", str(mine)])
+    assert result.exit_code == 2 and "not a flowlearn lbm benchmark" in result.output
+    assert mine.read_text() == '{"my": "measurements"}' and not ran, "refused before running"
+    ours = tmp_path / "bench.json"
+    for _ in range(2):  # its own output is replaced
+        assert runner.invoke(app, ["bench", "lbm", "--json", str(ours)]).exit_code == 0
+    assert json.loads(ours.read_text())["vector_instruction_set"] == "X86_AVX512"

@@ -375,13 +375,18 @@ def bench_lbm(
     ] = False,
 ) -> None:
     """Lattice Boltzmann speed (MLUPS) beside the memory-bandwidth bound measured alongside."""
-    from flowlearn.evaluation.lbm_bench import run_benchmark
+    from flowlearn.evaluation import lbm_bench
+
+    if json_out is not None:
+        _check_json(json_out)
 
     if gpu:
         _bench_gpu(quick, json_out)
         return
     with console.status("benchmarking") as status:
-        result = run_benchmark(quick=quick, threads=threads, progress=lambda m: status.update(m))
+        result = lbm_bench.run_benchmark(
+            quick=quick, threads=threads, progress=lambda m: status.update(m)
+        )
     bw = result["bandwidth_gbs"]
     isa = result["vector_instruction_set"]
     if isa:
@@ -414,8 +419,28 @@ def bench_lbm(
     for key, ratio in result["obstacle_vs_bare"].items():
         console.print(f"8-cylinder case / bare periodic kernel, same lattice ({key}): {ratio:.0%}")
     if json_out is not None:
-        json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
-        console.print(f"wrote {json_out}")
+        _write_json(json_out, result)
+
+
+#: The kind of output ``bench lbm --json`` writes (see :mod:`flowlearn.safety.outputs`).
+BENCH_JSON = "lbm benchmark"
+
+
+def _check_json(path: Path) -> None:
+    from flowlearn.safety import OutputError, check_target
+
+    try:
+        check_target(path, what="--json", kind=BENCH_JSON, suffixes=(".json",))
+    except OutputError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _write_json(path: Path, result: dict) -> None:
+    from flowlearn.safety import MARK, write_replacing
+
+    body = json.dumps({MARK: BENCH_JSON, **result}, indent=2)
+    write_replacing(path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
+    console.print(f"wrote {path}")
 
 
 def _bench_gpu(quick: bool, json_out: Path | None) -> None:
@@ -452,5 +477,4 @@ def _bench_gpu(quick: bool, json_out: Path | None) -> None:
         )
     console.print(table)
     if json_out is not None:
-        json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
-        console.print(f"wrote {json_out}")
+        _write_json(json_out, result)

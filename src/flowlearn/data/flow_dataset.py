@@ -641,6 +641,13 @@ def read(path: str | Path, *, progress: Callable[[str], None] | None = None):
     what training reads. A :class:`DatasetError` names the damaged samples instead."""
     path = Path(path)
     integrity = verify(path, progress=progress)
+    nx, ny = FlowDatasetSpec.from_attrs(dict(_group(path).attrs)).grid
+    # sdf, u, v, p (float32) and mask (uint8) of every stored sample, plus the scalars
+    require_memory(
+        integrity.checked * (nx * ny * (4 * 4 + 1) + 8 * (len(SCALARS) + 3)),
+        f"the {integrity.checked} stored samples of {path}",
+        "read a smaller dataset, or on a machine with more memory",
+    )
     if integrity.corrupt:
         first = next(iter(integrity.corrupt.items()))
         raise DatasetError(

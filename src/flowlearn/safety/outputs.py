@@ -204,7 +204,12 @@ def check_target(
         found = output_kind(path)
         if found == kind:
             return path
-        if path.is_dir() or path.is_symlink():
+        if path.is_symlink():
+            raise OutputError(
+                f"{what} {path} is a symbolic link: flowlearn never replaces links; choose "
+                "another name"
+            )
+        if path.is_dir():
             what_it_is = f"a flowlearn {found}" if found else "a folder flowlearn did not create"
             raise OutputError(
                 f"{what} {path} exists and is {what_it_is}: flowlearn never removes it; choose "
