@@ -19,12 +19,24 @@ def shared_data_dir() -> Path:
     return Path(env) if env else REPO.parent / "shared" / "data"
 
 
-@pytest.fixture
-def shared_data() -> Path:
-    path = shared_data_dir()
-    if not path.is_dir():
-        pytest.skip(f"reference data folder {path} is absent")
-    return path
+#: Set by CI, which always has ../shared: a test that needs the reference data then fails
+#: instead of skipping, so CI cannot pass by skipping what it was meant to run.
+REQUIRE_SHARED = "FLOWLEARN_REQUIRE_SHARED"
+
+
+def missing_shared(reason: str) -> None:
+    """Skip (a user without the reference data) or fail (CI, ``FLOWLEARN_REQUIRE_SHARED=1``)."""
+    if os.environ.get(REQUIRE_SHARED, "") not in ("", "0"):
+        pytest.fail(f"{reason}, but {REQUIRE_SHARED} is set: CI must run this test")
+    pytest.skip(reason)
+
+
+def shared_subfolder(name: str) -> Path:
+    """``<reference data>/name``, or a skip (a fail in CI) naming what is missing."""
+    folder = shared_data_dir() / name
+    if not folder.is_dir():
+        missing_shared(f"reference data folder {folder} is absent")
+    return folder
 
 
 def tree_bytes(path: Path) -> dict[str, bytes | None]:

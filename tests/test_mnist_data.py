@@ -237,10 +237,10 @@ def test_random_affine_is_seeded_and_keeps_shapes():
 # The real files
 
 
-def test_real_mnist_class_counts(shared_data):
-    folder = shared_data / "mnist"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is absent")
+def test_real_mnist_class_counts():
+    from conftest import shared_subfolder
+
+    folder = shared_subfolder("mnist")
     train = mnist.load("train", data_dir=folder, download=False)
     test = mnist.load("test", data_dir=folder, download=False)
     assert train.images.shape == (60_000, 28, 28) and test.images.shape == (10_000, 28, 28)

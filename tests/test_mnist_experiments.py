@@ -34,11 +34,10 @@ CASES = [
 
 
 @pytest.fixture
-def mnist_dir(shared_data):
-    folder = shared_data / "mnist"
-    if not folder.is_dir():
-        pytest.skip(f"no MNIST folder at {folder}")
-    return str(folder)
+def mnist_dir():
+    from conftest import shared_subfolder
+
+    return str(shared_subfolder("mnist"))
 
 
 @pytest.mark.parametrize(("module", "extra"), CASES, ids=[c[0].EXPERIMENT.name for c in CASES])

@@ -83,8 +83,11 @@ def _ghia_dir() -> Path | None:
     return None
 
 
-@pytest.mark.skipif(_ghia_dir() is None, reason="Ghia et al. data folder not found")
 def test_cavity_re100_matches_ghia():
+    if _ghia_dir() is None:
+        from conftest import missing_shared
+
+        missing_shared("Ghia et al. data folder not found (FLOWLEARN_DATA or ../shared/data)")
     n, lid = 48, 0.1
     with pytest.warns(UserWarning, match="Mach"):
         case = cases.cavity(100, n=n, u_lid=lid)

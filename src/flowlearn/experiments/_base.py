@@ -60,6 +60,7 @@ class Result:
 
 RunFunction = Callable[[Any, Path], Result]
 CheckFunction = Callable[[Any], None]
+ClaimsFunction = Callable[[Any, dict[str, Any]], list[Claim]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class Experiment:
     of ``--quick``; ``runtime_quick`` / ``runtime_full`` are measured wall times on 2 CPU cores.
     ``check(config)``, if given, refuses (``ValueError``) a config that cannot run here, such as
     one whose data or networks would not fit in memory, before any run directory is made.
+    ``claims(config, metrics)`` decides the marks from the metrics alone (``run`` calls it), so
+    every verdict can be tested on crafted metrics.
     """
 
     name: str
@@ -82,6 +85,7 @@ class Experiment:
     runtime_quick: str = "~1 min"
     runtime_full: str = "?"
     check: CheckFunction | None = None
+    claims: ClaimsFunction | None = None
 
     def make_config(self, quick: bool = False, **values: Any) -> ExperimentConfig:
         """The config of a run: defaults, then ``--quick`` overrides, then explicit values."""

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from flowlearn.data import mnist
 from flowlearn.evaluation.classification import accuracy_metric, confusion_matrix, predict
 from flowlearn.experiments._base import ExperimentConfig
-from flowlearn.training import SupervisedModule, fit
+from flowlearn.training import LAST_CHECKPOINT, SupervisedModule, fit
 
 #: misclassified / worst-reconstructed examples kept for the figures
 N_EXAMPLES = 24
@@ -117,7 +117,9 @@ def train(
     device: str,
 ) -> list[dict[str, Any]]:
     """Train with the flowlearn trainer (TensorBoard logs and safetensors checkpoints in
-    ``run_dir``); the test set is the validation set, so the curves are train vs test."""
+    ``run_dir``); the test set is the validation set, so the curves are train vs test. A run
+    directory that already holds a last checkpoint (a requeued launch) resumes from it."""
+    last = Path(run_dir) / "checkpoints" / LAST_CHECKPOINT
     return fit(
         module,
         train_loader,
@@ -126,6 +128,7 @@ def train(
         max_epochs=epochs,
         device=device,
         progress=sys.stdout.isatty(),
+        resume_from=last if last.is_file() else None,
     )
 
 

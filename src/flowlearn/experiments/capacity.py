@@ -218,7 +218,7 @@ def run(config: Config, run_dir: Path) -> Result:
         if noise_var > 0
         else None,
     }
-    claims = _claims(config, metrics)
+    verdicts = claims(config, metrics)
     arrays = {
         "x_train": x0,
         "y_train": y0,
@@ -236,10 +236,10 @@ def run(config: Config, run_dir: Path) -> Result:
         "nn_train_mse": nn_train,
         "nn_test_mse": nn_test,
     }
-    return Result(metrics=metrics, claims=claims, arrays=arrays)
+    return Result(metrics=metrics, claims=verdicts, arrays=arrays)
 
 
-def _claims(config: Config, m: dict) -> list[Claim]:
+def claims(config: Config, m: dict) -> list[Claim]:
     n_max = config.n_points - 1
     best = m["poly_best_order"]
     under, over = m["poly_underfit_ratio_order_1"], m["poly_overfit_ratio_order_max"]
@@ -337,4 +337,5 @@ EXPERIMENT = Experiment(
     quick={"nn_widths": [1, 4, 16, 64, 256], "nn_steps": 1500, "nn_repeats": 1},
     runtime_quick="~15 s",
     runtime_full="~7 min",
+    claims=claims,
 )

@@ -104,7 +104,7 @@ def run(config: Config, run_dir: Path) -> Result:
             )
             arrays["pixel_cluster_examples"] = _examples(test.images, c_test, config.n_clusters)
     metrics["representations"] = list(features)
-    return Result(metrics=metrics, claims=_claims(config, metrics), arrays=arrays)
+    return Result(metrics=metrics, claims=claims(config, metrics), arrays=arrays)
 
 
 def _labelled(labels: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -145,13 +145,14 @@ def _autoencoder_codes(config, train, test, run_dir, device):
     return tuple(codes), {"ae_val_loss": float(history[-1]["val_loss"])}, history
 
 
-def _claims(config: Config, m: dict) -> list[Claim]:
+def claims(config: Config, m: dict) -> list[Claim]:
     reps = m["representations"]
     best = max(reps, key=lambda r: m[f"{r}_purity"])
     quick = M.subset_reason(config, config.ae_epochs) if config.quick else ""
     scores = "; ".join(f"{r}: purity {m[f'{r}_purity']:.3f}, NMI {m[f'{r}_nmi']:.3f}" for r in reps)
     k = SHOTS[0]
     wins = [r for r in reps if m[f"{r}_named_{k}"] > m[f"{r}_classifier_{k}"]]
+    named, classifier = m[f"{best}_named_{k}"], m[f"{best}_classifier_{k}"]
     few = "; ".join(
         f"{r}: named " + "/".join(f"{100 * m[f'{r}_named_{s}']:.1f}" for s in SHOTS)
         + " % vs classifier " + "/".join(f"{100 * m[f'{r}_classifier_{s}']:.1f}" for s in SHOTS)
@@ -172,14 +173,15 @@ def _claims(config: Config, m: dict) -> list[Claim]:
         Claim(
             slide="Learn the names for them quickly",
             talk="a few labels name the clusters",
-            measured=f"{100 * m[f'{best}_named_{k}']:.1f} % with {k} label per class ({best}) vs "
-            f"{100 * m[f'{best}_classifier_{k}']:.1f} % for a classifier on those labels",
-            reproduced=bool(wins),
+            measured=f"{100 * named:.1f} % with {k} label per class ({best}) vs "
+            f"{100 * classifier:.1f} % for a classifier on those labels",
+            reproduced=bool(named > classifier),
             reason=f"accuracy on the test set, mean of {config.repeats} draws, with "
             f"{'/'.join(map(str, SHOTS))} labelled images per class: {few}. Reproduced when "
-            f"naming clusters beats the classifier with {k} label per class in at least one "
-            f"representation ({', '.join(wins) or 'none'}). Naming cannot exceed the purity "
-            "of the clusters; the classifier overtakes it as labels grow.",
+            f"naming the clusters beats the classifier with {k} label per class in the "
+            f"representation whose clusters are purest, {best} (it does in: "
+            f"{', '.join(wins) or 'none'}). Naming cannot exceed the purity of the clusters; "
+            "the classifier overtakes it as labels grow.",
         ),
     ]
 
@@ -195,4 +197,5 @@ EXPERIMENT = Experiment(
     quick={"n_train": 3000, "n_test": 1000, "ae_epochs": 2, "repeats": 3, "n_init": 1},
     runtime_quick="~40-75 s",
     runtime_full="~6 min (372 s measured)",
+    claims=claims,
 )

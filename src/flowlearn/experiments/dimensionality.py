@@ -199,15 +199,15 @@ def run(config: Config, run_dir: Path) -> Result:
         "distance_hist_edges": conc.hist_edges,
         "distance_hist_counts": conc.hist_counts,
     }
-    return Result(metrics=metrics, claims=_claims(config, metrics), arrays=arrays)
+    return Result(metrics=metrics, claims=claims(config, metrics), arrays=arrays)
 
 
-def _claims(config: Config, m: dict) -> list[Claim]:
-    claims = []
+def claims(config: Config, m: dict) -> list[Claim]:
+    out = []
     vol = m["volume"]
     for n, slide in SLIDE_SHARES.items():
         share = vol[f"share_{n}d_percent"]
-        claims.append(
+        out.append(
             Claim(
                 slide="Curse of dimensionality: ball in cube",
                 talk=f"{n}-D: {slide:.1f} %",
@@ -218,7 +218,7 @@ def _claims(config: Config, m: dict) -> list[Claim]:
             )
         )
     n1 = vol["first_dim_below_1_percent"]
-    claims.append(
+    out.append(
         Claim(
             slide="Curse of dimensionality: ball in cube",
             talk="then towards 0",
@@ -235,7 +235,7 @@ def _claims(config: Config, m: dict) -> list[Claim]:
             slide = row[f"slide_exponent_{what}"]
             log10 = row[f"log10_{what}"]
             base = row["levels"] if what == "images" else 2
-            claims.append(
+            out.append(
                 Claim(
                     slide="Curse of dimensionality: image spaces",
                     talk=f"{label}: {_fmt_power(slide)} {noun}",
@@ -254,7 +254,7 @@ def _claims(config: Config, m: dict) -> list[Claim]:
         if last is not None and last < config.mc_max_dim
         else f"Samples fall in the ball up to n = {config.mc_max_dim}"
     )
-    claims.append(
+    out.append(
         Claim(
             slide="Curse of dimensionality: ball in cube",
             talk="uniform samples fill the ball in proportion to its volume",
@@ -272,7 +272,7 @@ def _claims(config: Config, m: dict) -> list[Claim]:
 
     d = m["distances"]
     contrast = d["contrast_at_max_dim"]
-    claims.append(
+    out.append(
         Claim(
             slide="Curse of dimensionality: distances",
             talk="in high dimension all points are about equally far apart",
@@ -285,7 +285,7 @@ def _claims(config: Config, m: dict) -> list[Claim]:
             f"{d['relative_spread'][-1]:.3g} (theory {d['relative_spread_theory'][-1]:.3g}).",
         )
     )
-    return claims
+    return out
 
 
 EXPERIMENT = Experiment(
@@ -299,4 +299,5 @@ EXPERIMENT = Experiment(
     quick={"mc_samples": 100_000, "distance_points": 200},
     runtime_quick="~5 s",
     runtime_full="~15 s",
+    claims=claims,
 )

@@ -348,10 +348,10 @@ def _run(config: Config) -> Result:
         "test_photo": test_photo[crop].astype(np.float32),
         "test_photo_learned": photo_learned[crop].astype(np.float32),
     }
-    return Result(metrics=metrics, claims=_claims(config, metrics), arrays=arrays)
+    return Result(metrics=metrics, claims=claims(config, metrics), arrays=arrays)
 
 
-def _claims(config: Config, metrics: dict) -> list[Claim]:
+def claims(config: Config, metrics: dict) -> list[Claim]:
     learn = metrics["learning"]
     worst = max(metrics["kernels"], key=lambda k: metrics["kernels"][k]["torch_vs_scipy_max_abs"])
     return [
@@ -402,4 +402,5 @@ EXPERIMENT = Experiment(
     quick={"image_size": 128, "n_train_patches": 128, "n_test_patches": 64},
     runtime_quick="~5 s",
     runtime_full="~10 s",
+    claims=claims,
 )

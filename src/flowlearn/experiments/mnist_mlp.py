@@ -66,10 +66,10 @@ def run(config: Config, run_dir: Path) -> Result:
         metrics[f"{name}_epochs"] = epochs
         arrays.update(a)
         arrays.update(M.curves(history, prefix=f"{name}_"))
-    return Result(metrics=metrics, claims=_claims(config, metrics), arrays=arrays)
+    return Result(metrics=metrics, claims=claims(config, metrics), arrays=arrays)
 
 
-def _claims(config: Config, m: dict) -> list[Claim]:
+def claims(config: Config, m: dict) -> list[Claim]:
     soft, mlp = m["softmax_test_accuracy"], m["mlp_test_accuracy"]
     quick = M.subset_reason(config, config.epochs)
     return [
@@ -115,4 +115,5 @@ EXPERIMENT = Experiment(
     quick={"n_train": 5000, "n_test": 2000, "epochs": 3, "softmax_epochs": 3},
     runtime_quick="~15-30 s",
     runtime_full="~3 min (175 s measured: 98.47 %)",
+    claims=claims,
 )

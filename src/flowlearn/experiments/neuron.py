@@ -347,13 +347,14 @@ def _run(config: Config) -> Result:
         "by_hand_vs_torch_max_abs": hand_error,
     }
 
-    return Result(metrics=metrics, claims=_claims(config, metrics, hand_error), arrays=arrays)
+    return Result(metrics=metrics, claims=claims(config, metrics), arrays=arrays)
 
 
-def _claims(config: Config, metrics: dict, hand_error: float) -> list[Claim]:
-    claims = []
+def claims(config: Config, metrics: dict) -> list[Claim]:
+    out = []
     ex = metrics["neuron"]
-    claims.append(
+    hand_error = ex["by_hand_vs_torch_max_abs"]
+    out.append(
         Claim(
             slide="One neuron",
             talk="output = activation(w . x + b)",
@@ -371,7 +372,7 @@ def _claims(config: Config, metrics: dict, hand_error: float) -> list[Claim]:
     accuracy = {n: m["test_accuracy"] for n, m in sets.items() if m["task"] == "classification"}
     if accuracy:
         worst = min(accuracy, key=accuracy.get)
-        claims.append(
+        out.append(
             Claim(
                 slide="Playground: hidden layers learn non-linear boundaries",
                 talk="small tanh networks separate circle, xor, gauss and spiral",
@@ -391,7 +392,7 @@ def _claims(config: Config, metrics: dict, hand_error: float) -> list[Claim]:
     comp = metrics["feature_comparison"]
     lin, sq = comp["linear"]["test_accuracy"], comp["squares"]["test_accuracy"]
     starts = ", ".join(f"{100 * a:.0f} %" for a in comp["squares"]["restart_test_accuracies"])
-    claims.append(
+    out.append(
         Claim(
             slide="Playground: features",
             talk="with X1^2, X2^2 as inputs a network with no hidden layer separates the circle; "
@@ -409,7 +410,7 @@ def _claims(config: Config, metrics: dict, hand_error: float) -> list[Claim]:
             ),
         )
     )
-    return claims
+    return out
 
 
 EXPERIMENT = Experiment(
@@ -429,4 +430,5 @@ EXPERIMENT = Experiment(
     },
     runtime_quick="~20 s",
     runtime_full="~1 min",
+    claims=claims,
 )

@@ -22,6 +22,7 @@ from flowlearn.training._module import SupervisedModule
 from flowlearn.training._trainer import (
     BEST_CHECKPOINT,
     LAST_CHECKPOINT,
+    GeneratorState,
     RandomState,
     fit,
     make_trainer,
@@ -32,6 +33,7 @@ __all__ = [
     "LAST_CHECKPOINT",
     "Checkpoint",
     "CheckpointError",
+    "GeneratorState",
     "RandomState",
     "SafetensorsCheckpointIO",
     "SupervisedModule",

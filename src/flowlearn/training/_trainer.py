@@ -95,6 +95,47 @@ class RandomState(Callback):
             self._before_sanity_check = None
 
 
+class GeneratorState(Callback):
+    """Saves private ``torch.Generator`` s in every checkpoint and sets them back on resume.
+
+    :class:`RandomState` covers the global generators; a loader built with its own
+    ``generator=`` (shuffling) or a dataset drawing from its own (random flips) keeps its state
+    out of their reach, and a resumed run would repeat the first epoch's order and flips. Pass
+    them by name: ``GeneratorState({"shuffle": loader.generator, "flips": pairs.generator})``;
+    the names must be the same when the run resumes.
+    """
+
+    def __init__(self, generators: dict[str, torch.Generator | None]) -> None:
+        self.generators = {k: g for k, g in generators.items() if g is not None}
+
+    @classmethod
+    def of_loader(cls, loader: DataLoader) -> GeneratorState:
+        """The private generators a loader draws from: its shuffling ``generator``, and a
+        ``generator`` attribute of its dataset (e.g. random flips) or of its ``collate_fn``
+        (e.g. random distortions)."""
+        return cls(
+            {
+                "shuffle": loader.generator,
+                "dataset": getattr(loader.dataset, "generator", None),
+                "collate": getattr(loader.collate_fn, "generator", None),
+            }
+        )
+
+    @property
+    def state_key(self) -> str:
+        return f"GeneratorState{sorted(self.generators)}"
+
+    def state_dict(self) -> dict[str, Any]:
+        return {name: g.get_state() for name, g in self.generators.items()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        missing = set(self.generators) - set(state_dict)
+        if missing:
+            raise KeyError(f"the checkpoint holds no state of the generator(s) {sorted(missing)}")
+        for name, g in self.generators.items():
+            g.set_state(state_dict[name].to(torch.uint8).cpu())
+
+
 class _SafetensorsModelCheckpoint(ModelCheckpoint):
     """``ModelCheckpoint`` writing ``*.safetensors`` files (through the trainer's CheckpointIO).
 
@@ -288,7 +329,14 @@ def fit(
     ``trainer_kwargs`` go to :func:`make_trainer` (e.g. ``devices=4, strategy="ddp_spawn"``).
     With a spawning strategy the training runs in worker processes: the weights come back
     through the checkpoints, and the history returned is rank 0's as saved in ``last``.
+    The train loader's private generators (:meth:`GeneratorState.of_loader`) are saved in
+    every checkpoint beside the global ones, so a resumed run draws what the uninterrupted
+    one would have drawn.
     """
+    generators = GeneratorState.of_loader(train_loader)
+    if generators.generators:
+        extra = [generators, *trainer_kwargs.pop("extra_callbacks", ())]
+        trainer_kwargs["extra_callbacks"] = extra
     trainer = make_trainer(
         run_dir, max_epochs=max_epochs, device=device, progress=progress, **trainer_kwargs
     )

@@ -30,6 +30,16 @@ from flowlearn.safety.memory import require_memory
 from flowlearn.training._checkpoint import CheckpointError, load_checkpoint
 
 ARCHITECTURES = ("unet", "guo")
+#: The input channels a member may read, in the order of :func:`make_inputs`.
+INPUT_CHANNELS = ("sdf", "mask", "re")
+#: Guo et al.'s original inputs: the shape alone (their data had one Reynolds number).
+SHAPE_INPUTS = ("sdf", "mask")
+
+
+def legacy_inputs(architecture: str) -> tuple[str, ...]:
+    """The inputs of a checkpoint that does not name them (written before they were stored):
+    the U-Net read all three channels, Guo's CNN the shape alone."""
+    return SHAPE_INPUTS if architecture == "guo" else INPUT_CHANNELS
 
 
 class MemberSpec(BaseModel):
@@ -42,6 +52,13 @@ class MemberSpec(BaseModel):
     grid: tuple[int, int] = Field(description="(nx, ny) cells")
     width: int = Field(ge=1, description="U-Net base channels or Guo CNN width")
     depth: int = Field(ge=1, le=8, description="U-Net levels")
+    inputs: tuple[Literal["sdf", "mask", "re"], ...] | None = Field(
+        None, description="input channels read, in order; None: written before they were named"
+    )
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return self.inputs or legacy_inputs(self.architecture)
 
     @model_validator(mode="after")
     def _fits(self) -> MemberSpec:
@@ -186,14 +203,22 @@ def _col(a: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.asarray(a, dtype=np.float32)).reshape(1, -1, 1, 1)
 
 
-def build_model(architecture: str, grid: Sequence[int], width: int, depth: int = 3) -> nn.Module:
-    """The network ``architecture`` ("unet": shared encoder, a decoder per field, Re as an
-    input; "guo": Guo et al.'s CNN, SDF and mask only) for a ``grid = (nx, ny)`` channel."""
+def build_model(
+    architecture: str,
+    grid: Sequence[int],
+    width: int,
+    depth: int = 3,
+    inputs: Sequence[str] | None = None,
+) -> nn.Module:
+    """The network ``architecture`` ("unet": shared encoder, a decoder per field; "guo": Guo et
+    al.'s CNN) for a ``grid = (nx, ny)`` channel, reading ``inputs`` (default: the U-Net all of
+    :data:`INPUT_CHANNELS`, Guo's CNN its original :data:`SHAPE_INPUTS`)."""
     nx, ny = grid
+    n_in = len(inputs if inputs is not None else legacy_inputs(architecture))
     if architecture == "unet":
-        net: nn.Module = FlowUNet(in_channels=3, out_channels=3, base=width, depth=depth)
+        net: nn.Module = FlowUNet(in_channels=n_in, out_channels=3, base=width, depth=depth)
     elif architecture == "guo":
-        net = GuoCNN(in_channels=2, out_channels=3, width=width, grid=(ny, nx))
+        net = GuoCNN(in_channels=n_in, out_channels=3, width=width, grid=(ny, nx))
     else:
         raise ValueError(
             f"architecture {architecture!r} unknown; choose {', '.join(ARCHITECTURES)}"
@@ -211,6 +236,7 @@ def model_memory(
     depth: int = 3,
     batch: int = 1,
     training: bool = False,
+    inputs: Sequence[str] | None = None,
 ) -> int:
     """Bytes a network of :func:`build_model` needs (float32): its weights, and the outputs
     of every layer for a batch of ``batch`` (an upper bound of inference's peak). Training
@@ -218,10 +244,10 @@ def model_memory(
     backward pass, whose gradients double them. Built on PyTorch's meta device: nothing is
     allocated to count."""
     nx, ny = grid
+    inputs = tuple(inputs if inputs is not None else legacy_inputs(architecture))
     with torch.device("meta"):
-        net = build_model(architecture, grid, width, depth)
-        channels = 2 if architecture == "guo" else 3
-        x = torch.empty(batch, channels, ny, nx)
+        net = build_model(architecture, grid, width, depth, inputs)
+        x = torch.empty(batch, len(inputs), ny, nx)
     weights = sum(p.numel() for p in net.parameters())
     activations = [x.numel()]
 
@@ -242,13 +268,17 @@ def model_memory(
 
 
 class Member(nn.Module):
-    """One network with its input selection: Guo's CNN reads SDF and mask, the U-Net all three."""
+    """One network with its input selection: ``inputs`` names the channels of
+    :data:`INPUT_CHANNELS` it reads (default: :func:`legacy_inputs` of its architecture)."""
 
-    def __init__(self, architecture: str, net: nn.Module) -> None:
+    def __init__(
+        self, architecture: str, net: nn.Module, inputs: Sequence[str] | None = None
+    ) -> None:
         super().__init__()
         self.architecture = architecture
         self.net = net
-        self.channels = [0, 1] if architecture == "guo" else [0, 1, 2]
+        self.inputs = tuple(inputs if inputs is not None else legacy_inputs(architecture))
+        self.channels = [INPUT_CHANNELS.index(name) for name in self.inputs]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x[:, self.channels])
@@ -311,7 +341,10 @@ class FlowSurrogate:
                 )
             checkpoints.append(ckpt)
             specs.append(spec)
-        need = sum(model_memory(s.architecture, s.grid, s.width, s.depth) for s in specs)
+        need = sum(
+            model_memory(s.architecture, s.grid, s.width, s.depth, inputs=s.input_names)
+            for s in specs
+        )
         widths = ", ".join(str(s.width) for s in specs)
         require_memory(
             need,
@@ -321,12 +354,14 @@ class FlowSurrogate:
         )
         members, norm = [], None
         for path, ckpt, spec in zip(paths, checkpoints, specs, strict=True):
-            net = build_model(spec.architecture, spec.grid, spec.width, spec.depth)
+            net = build_model(
+                spec.architecture, spec.grid, spec.width, spec.depth, spec.input_names
+            )
             try:
                 net.load_state_dict(ckpt.state_dict)
             except RuntimeError as exc:
                 raise CheckpointError(f"{path}: weights do not fit the network: {exc}") from None
-            members.append(Member(spec.architecture, net))
+            members.append(Member(spec.architecture, net, spec.input_names))
             try:
                 norm = Normaliser.from_dict(ckpt.normalisation)
             except CheckpointError as exc:
@@ -379,7 +414,8 @@ class FlowSurrogate:
         )
 
 
-#: Where the flow-surrogate experiment puts member ``k`` of ``architecture`` in its run dir.
+#: Where the flow-surrogate experiment puts member ``k`` of a model in its run dir: ``unet``,
+#: ``guo`` (Guo's CNN on the U-Net's inputs) or ``guo-shape`` (on the shape alone).
 MEMBER_DIR = "models/{architecture}-{k}"
 
 
