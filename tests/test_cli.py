@@ -261,3 +261,58 @@ def test_tables_are_whole_when_the_output_is_not_a_terminal():
     for line in result.output.splitlines():
         assert "…" not in line, line
     assert "1,909 s measured" in result.output  # a full-mode runtime, uncut
+
+
+def test_a_requeued_slurm_job_resumes_its_run_and_another_config_is_refused(tmp_path, monkeypatch):
+    """srun with 2 tasks, job 4242: rank 0's run directory is slurm-4242.0. A requeued job keeps
+    its id and resumes there; the same id with another config is refused in one line."""
+    for key in ("RANK", "WORLD_SIZE", "FLOWLEARN_RUN_ID"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in {"SLURM_JOB_ID": "4242", "SLURM_STEP_ID": "0", "SLURM_NTASKS": "2",
+                       "SLURM_PROCID": "0"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "runs"
+    args = ["run", "dimensionality", "--quick", "--out", str(out)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    run_dir = out / "dimensionality" / "slurm-4242.0"
+    before = json.loads((run_dir / "metrics.json").read_text())
+    (run_dir / "metrics.json").unlink()  # as if the job was killed before the end
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert [p.name for p in (out / "dimensionality").iterdir()] == ["slurm-4242.0"]
+    assert json.loads((run_dir / "metrics.json").read_text())["metrics"] == before["metrics"]
+    other = runner.invoke(app, [*args, "--seed", "7"])
+    assert other.exit_code == 2, other.output
+    assert "exists from an earlier launch with another config" in " ".join(other.output.split())
+
+
+def test_quick_with_a_config_file_is_refused(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("experiment: dimensionality\nquick: false\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["run", "dimensionality", "--quick", "--config", str(config), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "--quick cannot be combined with --config" in " ".join(result.output.split())
+
+
+def test_tour_exits_1_when_an_experiment_fails_and_runs_the_others(tmp_path, monkeypatch):
+    import dataclasses
+
+    from flowlearn import experiments
+
+    def broken(config, run_dir):
+        raise RuntimeError("a bug in an experiment")
+
+    registry = dict(experiments.registry())
+    registry["dimensionality"] = dataclasses.replace(registry["dimensionality"], run=broken)
+    monkeypatch.setattr(experiments, "registry", lambda: registry)
+    out = tmp_path / "runs"
+    result = runner.invoke(
+        app, ["tour", "--quick", "--only", "dimensionality", "--only", "filters", "--out", str(out)]
+    )
+    assert result.exit_code == 1, result.output
+    assert "these experiments failed: dimensionality" in " ".join(result.output.split())
+    assert any((out / "filters").iterdir()), "the others still ran"
+    assert (out / "tour").is_dir()

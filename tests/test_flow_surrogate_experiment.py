@@ -46,13 +46,24 @@ def test_run_measures_every_quantity(run_dir):
     m = run.metrics
     assert m["samples"]["train"] >= 10 and m["samples"]["test"] >= 1
     assert 0 < m["test_error"] < 1.5  # two epochs: poor, but a finite relative error
+    # the ensemble's mean field is never further from the truth than its members on average
+    # (triangle inequality, sample by sample)
+    assert m["test_error"] <= np.mean(m["test_error_members"]) + 1e-9
     assert set(m["heldout_error_by_family"]) <= {"naca", "star", "pair"}
+    # both baselines: Guo's CNN on the U-Net's inputs, and on the shape alone
+    assert math.isfinite(m["guo_test_error"]) and math.isfinite(m["guo_shape_test_error"])
+    assert m["guo_test_error"] != m["guo_shape_test_error"]
     assert set(m["test_channel_mse"]) == {"u", "v", "p", "total"}
     assert math.isfinite(m["cd_error_heldout"]) and math.isfinite(m["guo_test_error"])
     # The control-volume drag of the LBM's own fields is close to its momentum exchange.
     assert m["cd_estimator_bias_test"] < 0.1
     assert m["lbm_seconds_per_sample"] > 0
-    assert m["speedup"]["64"] > 0 and m["speedup"]["1"] > 0
+    for model, suffix in (("surrogate", ""), ("single_model", "_single_model"), ("guo", "_guo")):
+        for batch in ("1", "64"):  # the speed-up is the ratio of the two times measured
+            ratio = m["lbm_seconds_per_sample"] / m[f"{model}_seconds_per_sample"][batch]
+            assert m[f"speedup{suffix}"][batch] == pytest.approx(ratio, rel=1e-12)
+    # a batch of 64 costs less per sample than 64 calls of one
+    assert m["surrogate_seconds_per_sample"]["64"] < m["surrogate_seconds_per_sample"]["1"]
     assert -1 <= m["spread_error_spearman_pixels"] <= 1
     for counts in (d["status"] for d in m["datasets"].values()):
         assert counts["pending"] == 0
@@ -63,6 +74,43 @@ def test_run_measures_every_quantity(run_dir):
     assert "(circle, ellipse, rectangle, triangle, polygon, blob)" in guo.reason  # trained on
     assert len(run.arrays["test_error"]) == m["samples"]["test"]
     assert run.arrays["example_true"].shape[1:] == (3, 16, 32)
+
+
+def _deterministic(metrics: dict) -> dict:
+    """The metrics that do not depend on wall-clock time, flattened."""
+    out = {}
+    for key, value in metrics.items():
+        if key.endswith("_s") or any(t in key for t in ("seconds", "speedup", "threads")):
+            continue
+        if isinstance(value, dict):
+            out.update({f"{key}/{k}": v for k, v in _deterministic(value).items()})
+        else:
+            out[key] = value
+    return out
+
+
+def test_same_config_and_seed_give_the_same_metrics_in_two_processes(tmp_path):
+    """The README's promise, in two fresh processes (same machine, same thread count): every
+    metric but the timings is equal to the last bit."""
+    import os
+    import subprocess
+    import sys
+
+    sets = [f"{k}={json.dumps(list(v) if isinstance(v, tuple) else v)}" for k, v in TINY.items()]
+    cmd = [sys.executable, "-m", "flowlearn", "run", "flow-surrogate",
+           "--set", f"data_dir={tmp_path / 'data'}", "--out", str(tmp_path / "runs")]  # fmt: skip
+    for s in sets:
+        cmd += ["--set", s]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    for _ in range(2):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    first, second = (
+        _deterministic(load_run(d).metrics)
+        for d in sorted((tmp_path / "runs" / "flow-surrogate").iterdir())
+    )
+    assert len(first) > 40 and "test_error" in first and "guo_shape_test_error" in first
+    assert first == second
 
 
 def test_checkpoints_hold_normalisation_and_report_renders(run_dir):

@@ -78,6 +78,7 @@ def body_csv(tmp_path) -> Path:
         ["dataset", "show"],
         ["dataset", "export"],
         ["dataset", "verify"],
+        ["dataset", "families"],
         ["predict"],
         ["export"],
         ["bench", "surrogate"],
@@ -528,3 +529,29 @@ def test_bench_surrogate_untrained_guo_and_bad_architecture():
     assert "GuoCNN" in data["surrogate"]["model"] and data["speedup"]["64"] > 0
     bad = invoke("bench", "surrogate", "--architecture", "vit")
     assert bad.exit_code == 2 and "unet or guo" in bad.output
+
+
+# ---------------------------------------------------------------- the remaining bad inputs
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "{run}"], "choose the export format: --onnx"),
+        (["export", "{run}", "--onnx", "--out", "{tmp}/m.txt"], "must end in .onnx"),
+        (
+            ["predict", "{run}", "--shape", "{csv}", "--re", "0"],
+            "Reynolds number 0 must be positive",
+        ),
+        (["predict", "{run}", "--shape", "{csv}", "--re", "-5"], "must be positive"),
+        (["bench", "surrogate", "--grid", "36x16"], "multiples of 8"),
+        (["dataset", "export", "{tmp}/none.zarr"], "give --netcdf FILE.nc and/or --vtk FOLDER"),
+        (["dataset", "info", "{tmp}/none.zarr"], "no dataset at"),
+        (["dataset", "verify", "{tmp}/none.zarr"], "no dataset at"),
+    ],
+)
+def test_bad_inputs_exit_2_in_one_line(run_dir, body_csv, tmp_path, args, message):
+    filled = [a.format(run=run_dir, csv=body_csv, tmp=tmp_path) for a in args]
+    result = runner.invoke(app, filled)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, text
+    assert message in text and "Traceback" not in text
+    assert not (tmp_path / "m.txt").exists()

@@ -166,3 +166,30 @@ def test_blob_radius_formula():
     coeffs = np.array([[0.0, 0.0], [0.2, 0.0]])  # r = 2 (1 + 0.2 cos 2t)
     blob = sf.fourier_blob((0.0, 0.0), 2.0, coeffs, n=256)
     np.testing.assert_allclose(blob.bounds[1], [2.4, 1.6], atol=1e-9)
+
+
+def test_body_extents_measure_what_the_solver_sees():
+    from flowlearn.physics.shape_families import body_extents
+
+    circle = body_extents("circle", (128, 64), n=30)
+    # a circle's extents in cells: as long as it is tall, within a cell of round-off
+    assert np.all(np.abs(circle.length - circle.height) <= 1)
+    assert 0.15 * 64 - 1 <= circle.height.min() and circle.height.max() <= 0.30 * 64 + 1
+    naca = body_extents("naca", (128, 64), n=30)
+    assert np.median(naca.aspect) > 3 and naca.height.max() < circle.height.min()
+    same = body_extents("naca", (128, 64), n=30)
+    np.testing.assert_array_equal(same.height, naca.height)  # drawn as a dataset draws them
+
+
+def test_dataset_families_command_prints_every_family():
+    from typer.testing import CliRunner
+
+    from flowlearn.cli import app
+    from flowlearn.physics.shape_families import FAMILIES
+
+    result = CliRunner().invoke(app, ["dataset", "families", "--grid", "64x32", "--n", "5"])
+    assert result.exit_code == 0, result.output
+    for family in FAMILIES:
+        assert family in result.output
+    bad = CliRunner().invoke(app, ["dataset", "families", "--grid", "8x4"])
+    assert bad.exit_code == 2 and "smaller than the minimum 16 x 8" in bad.output

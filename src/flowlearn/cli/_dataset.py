@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -415,6 +416,54 @@ def dataset_show(
         output_kind=SAMPLE_FIGURE,
     )
     _note(f"wrote {path}")
+
+
+@dataset_app.command("families", epilog="Example: flowlearn dataset families --grid 128x64 --n 200")
+@_paragraphs
+def dataset_families(
+    grid: Annotated[str, typer.Option(help="Cells NXxNY (x streamwise).")] = "128x64",
+    n: Annotated[int, typer.Option(help="Bodies drawn per family.", min=1, max=100_000)] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the draws, as in a dataset.", min=0)] = 0,
+) -> None:
+    """How large the bodies of every shape family are on a grid: height (cells across the
+    channel) and length over height, 5th / 50th / 95th percentiles, as the solver sees them.
+    Compare the families you train on with the bodies you will predict: a surrogate that never
+    saw a body as thin or as small as yours extrapolates.
+    """
+    from flowlearn.physics.shape_families import (
+        EXTRA_TRAIN_FAMILIES,
+        FAMILIES,
+        HELDOUT_FAMILIES,
+        body_extents,
+    )
+
+    nx, ny = parse_grid(grid)
+    table = Table(title=f"bodies on a {nx}x{ny} grid ({n} per family, seed {seed})")
+    for col in ("family", "group", "height, cells", "length / height"):
+        table.add_column(col, justify="left" if col in ("family", "group") else "right")
+    with console.status("drawing bodies") as status:
+        for family in FAMILIES:
+            status.update(f"drawing {family}")
+            try:
+                ext = body_extents(family, (nx, ny), n, seed)
+            except ValueError as exc:
+                raise _fail(str(exc)) from None
+            group = (
+                "held out"
+                if family in HELDOUT_FAMILIES
+                else "training (opt-in)"
+                if family in EXTRA_TRAIN_FAMILIES
+                else "training"
+            )
+            h = np.percentile(ext.height, (5, 50, 95))
+            a = np.percentile(ext.aspect, (5, 50, 95))
+            table.add_row(
+                family,
+                group,
+                " / ".join(f"{v:.0f}" for v in h),
+                " / ".join(f"{v:.1f}" for v in a),
+            )
+    console.print(table)
 
 
 def _netcdf_ready(ds):

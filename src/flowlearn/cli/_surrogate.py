@@ -588,10 +588,12 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _untrained_surrogate(grid: tuple[int, int], spec, status, architecture: str = "unet") -> Any:
-    """A default-size network (FlowUNet base 16, depth 3, or GuoCNN width 16), random weights,
-    normaliser fitted on the first steady LBM sample of ``spec``."""
+def _untrained_surrogate(grid: tuple[int, int], spec, status, model: str = "unet") -> Any:
+    """A default-size network of ``model`` (a name of the experiment's ``MODELS``: FlowUNet base
+    16, depth 3, or GuoCNN width 16), random weights, normaliser fitted on the first steady LBM
+    sample of ``spec``."""
     from flowlearn.data.flow_dataset import OK, compute_sample
+    from flowlearn.experiments.flow_surrogate import MODELS
     from flowlearn.training.surrogate import (
         FlowSurrogate,
         Member,
@@ -612,8 +614,9 @@ def _untrained_surrogate(grid: tuple[int, int], spec, status, architecture: str 
         raise _fail(f"no steady LBM sample in 10 tries on {nx}x{ny}: use a larger --grid", code=1)
     norm = Normaliser.fit(make_inputs(s.sdf, s.mask, s.re), s.fields[None])
     norm.re_range = np.array(spec.re, dtype=np.float32)
-    net = build_model(architecture, grid, 16, 3)
-    return FlowSurrogate([Member(architecture, net)], norm, grid)
+    architecture, inputs = MODELS[model]
+    net = build_model(architecture, grid, 16, 3, inputs)
+    return FlowSurrogate([Member(architecture, net, inputs)], norm, grid)
 
 
 @bench_app.command("surrogate", epilog="Example: flowlearn bench surrogate --grid 64x32 --n-lbm 3")
@@ -629,7 +632,11 @@ def bench_surrogate(
     ] = None,
     n_lbm: Annotated[int, typer.Option(help="Steady LBM samples to time.", min=1)] = 3,
     architecture: Annotated[
-        str, typer.Option(help="unet (the ensemble, default) or guo (Guo et al.'s CNN).")
+        str,
+        typer.Option(
+            help="unet (the ensemble, default), guo (Guo et al.'s CNN on the same inputs) or "
+            "guo-shape (on the shape alone, their original inputs)."
+        ),
     ] = "unet",
     repeats: Annotated[int, typer.Option(help="Timed surrogate calls per batch size.", min=1)] = 5,
     threads: Annotated[
@@ -652,8 +659,8 @@ def bench_surrogate(
     from flowlearn.physics.shape_families import TRAIN_FAMILIES
 
     out_console = err_console if json_out else console
-    if architecture not in ("unet", "guo"):
-        raise _fail(f"--architecture {architecture!r}: choose unet or guo")
+    if architecture not in ("unet", "guo", "guo-shape"):
+        raise _fail(f"--architecture {architecture!r}: choose unet, guo or guo-shape")
     tries = 4 * n_lbm + 2
     with out_console.status("preparing") as status, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NaN checks of a diverging sample
@@ -668,7 +675,9 @@ def bench_surrogate(
                     "leave --grid out to time it on its own grid"
                 )
             re_range = tuple(float(r) for r in surrogate.normaliser.re_range)
-            kind = "U-Net ensemble" if architecture == "unet" else "Guo CNN"
+            kind = {"unet": "U-Net ensemble", "guo": "Guo CNN", "guo-shape": "shape-only Guo CNN"}[
+                architecture
+            ]
             what = f"{len(surrogate.members)}-member {kind} of {run_dir}"
         else:
             sgrid = parse_grid(grid or "64x32")
@@ -676,7 +685,7 @@ def bench_surrogate(
             what = (
                 "untrained FlowUNet(base 16, depth 3)"
                 if architecture == "unet"
-                else "untrained GuoCNN(width 16)"
+                else f"untrained GuoCNN(width 16, {architecture})"
             ) + ": timing does not depend on the weights"
         try:
             spec = FlowDatasetSpec(grid=sgrid, n=tries, re=re_range, families=TRAIN_FAMILIES)

@@ -106,18 +106,33 @@ def _launch_id() -> str:
     return f"torchrun-{env.get('TORCHELASTIC_RUN_ID', 'none')}-{env.get('MASTER_PORT', '0')}"
 
 
-def shared_run_dir(out: Path, experiment: str, rank: int, timeout_s: float = 600.0) -> Path:
+def shared_run_dir(
+    out: Path, experiment: str, rank: int, timeout_s: float = 600.0, config_text: str | None = None
+) -> Path:
     """The run directory of a multi-process launch: rank 0 creates ``out/experiment/<launch
-    id>`` (refusing one that exists), the other ranks wait for its ``config.yaml``."""
+    id>``, the other ranks wait for its ``config.yaml``.
+
+    A directory that exists already belongs to an earlier launch with the same id: a SLURM job
+    that was requeued keeps its id. Rank 0 resumes in it when ``config_text`` is given and the
+    saved ``config.yaml`` holds the same config (training resumes from the members' last
+    checkpoints); otherwise it refuses (``FileExistsError``).
+    """
     path = Path(out) / experiment / _launch_id()
     if rank == 0:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             path.mkdir()
         except FileExistsError:
+            saved = path / CONFIG_FILE
+            if config_text is not None and (
+                not saved.exists() or saved.read_text(encoding="utf-8") == config_text
+            ):
+                log.warning("run directory %s exists from an earlier launch: resuming", path)
+                return path
+            detail = " with another config" if config_text is not None else ""
             raise FileExistsError(
-                f"run directory {path} exists from an earlier launch: set FLOWLEARN_RUN_ID to a "
-                "new name"
+                f"run directory {path} exists from an earlier launch{detail}: set "
+                "FLOWLEARN_RUN_ID to a new name"
             ) from None
         return path
     start = time.monotonic()
@@ -212,11 +227,13 @@ def execute(experiment: Experiment, config: ExperimentConfig, out: Path) -> Path
     The config is written before the run starts, so an interrupted run still says what it was.
     Launched as several processes (torchrun, srun: see :func:`launch_rank`), all ranks share one
     run directory and run the experiment (distributed training needs them all); rank 0 alone
-    writes the config, metrics and arrays.
+    writes the config, metrics and arrays. A requeued SLURM job (same job id, same config)
+    resumes in its run directory (:func:`shared_run_dir`).
     """
     rank, world = launch_rank()
+    text = config_to_yaml(experiment.name, config)
     if world > 1:
-        run_dir = shared_run_dir(out, experiment.name, rank)
+        run_dir = shared_run_dir(out, experiment.name, rank, config_text=text)
     else:
         run_dir = new_run_dir(out, experiment.name)
     if rank > 0:  # rank 0 writes the run's files; the others train beside it and log apart
@@ -224,7 +241,6 @@ def execute(experiment: Experiment, config: ExperimentConfig, out: Path) -> Path
             seed_everything(config.seed)
             experiment.run(config, run_dir)
         return run_dir
-    text = config_to_yaml(experiment.name, config)
     (run_dir / (CONFIG_FILE + ".tmp")).write_text(text, encoding="utf-8")
     (run_dir / (CONFIG_FILE + ".tmp")).replace(run_dir / CONFIG_FILE)
     with _log_to(run_dir / LOG_FILE):

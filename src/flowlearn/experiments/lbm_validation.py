@@ -65,6 +65,13 @@ class Config(ExperimentConfig):
         description="TRT magic parameter of the 2D-2 runs (3/16: the solver's default, exact "
         "mid-link walls; 1/12: no third-order advection error); null runs BGK instead",
     )
+    unsteady_outlet: str = Field(
+        "pressure",
+        pattern="^(pressure|convective|outflow)$",
+        description="east boundary of the 2D-2 runs: 'pressure' (fixed density, the "
+        "benchmark's), 'convective' (lbmpy's extrapolation: waves leave) or 'outflow' (zero "
+        "gradient): to see how much outlet reflections move Cd_max",
+    )
     unsteady_settle_time: float = Field(
         8.0,
         gt=0,
@@ -218,6 +225,7 @@ def _schafer_turek_2d2(cfg: Config, cells: int, arrays: dict | None) -> dict:
         u_lattice=cfg.unsteady_u_lattice,
         dtype=cfg.dtype,
         collision=collision,
+        outlet=cfg.unsteady_outlet,
     )
     solver = case.solver
     u = cfg.unsteady_u_lattice
@@ -261,6 +269,7 @@ def _schafer_turek_2d2(cfg: Config, cells: int, arrays: dict | None) -> dict:
         "cells_per_diameter": cells,
         "collision": collision.name,
         "trt_magic": cfg.unsteady_magic,
+        "outlet": cfg.unsteady_outlet,
         "st": st,
         "st_zero_crossing": observables.zero_crossing_frequency(lift_a, sample) * cells / u,
         "cd_max": float(cd_peaks.mean()),

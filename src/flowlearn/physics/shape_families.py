@@ -324,3 +324,33 @@ def random_shape(family: str, rng: np.random.Generator, grid: tuple[int, int]) -
         f"could not place a {family!r} body in a {nx} x {ny} grid in {MAX_DRAWS} draws: "
         "use a larger grid"
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class BodyExtents:
+    """The size of ``n`` random bodies of one family on a grid, as the solver sees them (the
+    cell centres inside): ``height`` (cells across the channel), ``length`` (cells along it)."""
+
+    family: str
+    grid: tuple[int, int]
+    height: np.ndarray
+    length: np.ndarray
+
+    @property
+    def aspect(self) -> np.ndarray:
+        """Length over height: 1 for a circle, 3-9 for the held-out airfoils at 128x64."""
+        return self.length / self.height
+
+
+def body_extents(family: str, grid: Sequence[int], n: int = 200, seed: int = 0) -> BodyExtents:
+    """Extents of bodies ``0..n-1`` of ``family`` drawn as a dataset of seed ``seed`` draws them
+    (``rng = default_rng([seed, i])``): what a training set covers, and what it does not."""
+    nx, ny = _grid(grid)
+    heights, lengths = [], []
+    for i in range(n):
+        mask = (
+            random_shape(family, np.random.default_rng([seed, i]), (nx, ny)).sample(nx, ny, 1.0) < 0
+        )
+        heights.append(int(mask.any(axis=1).sum()))
+        lengths.append(int(mask.any(axis=0).sum()))
+    return BodyExtents(family, (nx, ny), np.array(heights), np.array(lengths))

@@ -291,7 +291,11 @@ def _errors(run: RunRecord) -> Figure | None:
         "surrogate_errors",
         "Relative velocity error per sample, by shape family: unseen shapes of the training "
         "families (blue) and families never seen in training (red)"
-        + (", with Guo et al.'s CNN trained on the same data (hollow, grey)" if with_guo else "")
+        + (
+            ", with Guo et al.'s CNN trained on the same inputs and data (hollow, grey)"
+            if with_guo
+            else ""
+        )
         + ". Boxes: quartiles and median, whiskers 5-95 %. Green: the range Guo et al. (2016) "
         "report on unseen car profiles; dashed: the 5 % target.",
         fig,
