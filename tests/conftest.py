@@ -39,6 +39,18 @@ def shared_subfolder(name: str) -> Path:
     return folder
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensors on a busy 2-core machine: more intra-op threads only contend (a fit of
+    test_flow_models took 40 s with 2 threads, 0.6 s with 1). The count is restored after."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def tree_bytes(path: Path) -> dict[str, bytes | None]:
     """Every file under ``path`` (or ``path`` itself) by relative name, with its bytes; folders
     map to None. Two equal snapshots mean nothing was added, removed or changed."""

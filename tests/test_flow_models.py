@@ -18,13 +18,8 @@ GRIDS = [(2, 32, 64), (1, 16, 32)]
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # These tensors are tiny: on a busy 2-core machine intra-op threads only contend (the fit
-    # below took 40 s with 2 threads, 0.6 s with 1).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one torch thread (conftest.one_torch_thread)."""
 
 
 def _guo(grid: tuple[int, int]) -> GuoCNN:

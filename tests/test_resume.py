@@ -54,11 +54,8 @@ def _assert_same_weights(a, b):
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one torch thread (conftest.one_torch_thread)."""
 
 
 def _surrogate_data(n: int, seed: int):

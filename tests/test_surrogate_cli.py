@@ -26,12 +26,8 @@ def invoke(*args: str):
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny tensors on a shared 2-core machine: more intra-op threads only contend.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one torch thread (conftest.one_torch_thread)."""
 
 
 @pytest.fixture(scope="module")
