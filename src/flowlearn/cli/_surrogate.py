@@ -660,7 +660,7 @@ def bench_surrogate(
 
     out_console = err_console if json_out else console
     if architecture not in ("unet", "guo", "guo-shape"):
-        raise _fail(f"--architecture {architecture!r}: choose unet, guo or guo-shape")
+        raise _fail(f"--architecture {architecture!r}: choose unet or guo, or guo-shape")
     tries = 4 * n_lbm + 2
     with out_console.status("preparing") as status, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NaN checks of a diverging sample
