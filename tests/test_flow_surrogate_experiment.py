@@ -122,6 +122,11 @@ def test_checkpoints_hold_normalisation_and_report_renders(run_dir):
     ckpt = load_checkpoint(paths[0])
     assert ckpt.config["surrogate"]["grid"] == [32, 16]
     assert {"in_mean", "out_std", "re_range"} <= set(ckpt.normalisation)
+    # the member's weights hold its normaliser: the checkpoint maps physical inputs to fields
+    assert {"normaliser.out_std", "normaliser.re_range"} <= set(ckpt.state_dict)
+    np.testing.assert_array_equal(
+        ckpt.state_dict["normaliser.out_std"].numpy(), np.asarray(ckpt.normalisation["out_std"])
+    )
     # fitted on the training split: its Re range lies inside the configured one
     lo, hi = np.asarray(ckpt.normalisation["re_range"])
     assert 5.0 <= lo <= hi <= 20.0

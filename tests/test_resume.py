@@ -59,7 +59,7 @@ def _one_thread(one_torch_thread):
 
 
 def _surrogate_data(n: int, seed: int):
-    from flowlearn.training.surrogate import make_inputs
+    from flowlearn.data.flow_fields import make_inputs
 
     rng = np.random.default_rng(seed)
     ny, nx = 16, 32
@@ -67,16 +67,16 @@ def _surrogate_data(n: int, seed: int):
     mask = sdf < -1.0
     re = rng.uniform(10, 40, size=n)
     y = rng.normal(size=(n, 3, ny, nx)).astype(np.float32)
-    return {"x": make_inputs(sdf, mask, re), "y": y}
+    return {"x": make_inputs(sdf, mask, re), "y": y, "re": re}
 
 
 def test_flow_surrogate_member_resumes_exactly(tmp_path, monkeypatch):
+    from flowlearn.data.flow_fields import Normaliser
     from flowlearn.experiments import flow_surrogate as fs
-    from flowlearn.training.surrogate import Normaliser
 
     config = fs.Config(grid=(32, 16), width=4, batch_size=4, mirror=True, device="cpu")
     train, val = _surrogate_data(12, 0), _surrogate_data(4, 1)
-    norm = Normaliser.fit(train["x"], train["y"])
+    norm = Normaliser.fit(train["x"], train["y"], train["re"])
 
     def member(run_dir, epochs):
         fs._train_member("unet", 0, config, norm, train, val, run_dir, "cpu", "", epochs)

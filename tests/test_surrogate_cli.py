@@ -14,8 +14,9 @@ import torch
 from typer.testing import CliRunner
 
 from flowlearn.cli import app
+from flowlearn.data.flow_fields import Normaliser
 from flowlearn.training import save_weights
-from flowlearn.training.surrogate import Normaliser, build_model
+from flowlearn.training.surrogate import build_model
 
 runner = CliRunner()
 GRID = (32, 16)

@@ -1,5 +1,5 @@
 """Mirror augmentation of the flow surrogate's training pairs: the symmetry it rests on holds for
-flowlearn's LBM channel, and every mirrored pair is exact after normalisation."""
+flowlearn's LBM channel, and every mirrored pair is an exact mirror of the data."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from flowlearn.training.surrogate import MirroredPairs, Normaliser, make_inputs
+from flowlearn.data.flow_fields import MirroredPairs, Normaliser, make_inputs
 
 NX, NY = 48, 24
 
@@ -42,24 +42,21 @@ def test_the_lbm_channel_flow_of_a_mirrored_body_is_the_mirrored_flow():
 def raw_pairs():
     rng = np.random.default_rng(0)
     sdf = rng.normal(size=(6, 8, 12)).astype(np.float32)
-    x = make_inputs(sdf, sdf < 0, rng.uniform(10, 40, size=6))
+    re = rng.uniform(10, 40, size=6)
+    x = make_inputs(sdf, sdf < 0, re)
     y = rng.normal(size=(6, 3, 8, 12)).astype(np.float32)
-    y[:, 1] += 0.7  # a non-zero mean of v: its normalised mirror needs the shift, not a sign
-    return x, y, Normaliser.fit(x, y)
+    y[:, 1] += 0.7  # a non-zero mean of v: a mirror negates it
+    return x, y, Normaliser.fit(x, y, re)
 
 
 def test_mirrored_pairs_are_exact_mirrors_of_the_raw_data(raw_pairs):
-    x, y, norm = raw_pairs
-    pairs = MirroredPairs(norm.inputs(x), norm.targets(y), norm, seed=3)
+    x, y, _ = raw_pairs
+    pairs = MirroredPairs(torch.from_numpy(x), torch.from_numpy(y), seed=3)
     signs = torch.tensor([1.0, -1.0, 1.0]).reshape(3, 1, 1)
     flips = 0
     for draw in range(60):
         i = draw % len(x)
-        xn, yn = pairs[i]
-        y_raw = norm.outputs(yn[None])[0]
-        x_raw = xn * torch.as_tensor(norm.in_std).reshape(3, 1, 1) + torch.as_tensor(
-            norm.in_mean
-        ).reshape(3, 1, 1)
+        x_raw, y_raw = pairs[i]
         if torch.allclose(x_raw, torch.as_tensor(x[i]), atol=1e-5):
             torch.testing.assert_close(y_raw, torch.as_tensor(y[i]), atol=1e-5, rtol=0)
         else:
@@ -70,16 +67,17 @@ def test_mirrored_pairs_are_exact_mirrors_of_the_raw_data(raw_pairs):
             )
     assert 15 <= flips <= 45  # about one draw in two is mirrored (seeded: 38 of 60 here)
     # Seeded: a second dataset with the same seed draws the same mirrors in the same order.
-    a, b = (MirroredPairs(norm.inputs(x), norm.targets(y), norm, seed=3) for _ in range(2))
+    a, b = (MirroredPairs(torch.from_numpy(x), torch.from_numpy(y), seed=3) for _ in range(2))
     assert all(torch.equal(a[k % 6][1], b[k % 6][1]) for k in range(12))
 
 
 def test_mirrored_pairs_refuse_mismatched_arrays(raw_pairs):
-    x, y, norm = raw_pairs
+    x, y, _ = raw_pairs
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
     with pytest.raises(ValueError, match=r"must be \(N, C, ny, nx\)"):
-        MirroredPairs(norm.inputs(x)[:5], norm.targets(y), norm)
+        MirroredPairs(x[:5], y)
     with pytest.raises(ValueError, match=r"\(N, 3, ny, nx\)"):
-        MirroredPairs(norm.inputs(x), norm.targets(y)[:, :2], norm)
+        MirroredPairs(x, y[:, :2])
 
 
 def test_time_surrogate_refuses_bad_counts(raw_pairs):
@@ -87,8 +85,8 @@ def test_time_surrogate_refuses_bad_counts(raw_pairs):
     from flowlearn.training.surrogate import FlowSurrogate, Member, build_model
 
     _, _, norm = raw_pairs
-    member = Member("guo", build_model("guo", (16, 8), 4))
-    surrogate = FlowSurrogate([member], norm, (16, 8))
+    member = Member("guo", build_model("guo", (16, 8), 4), normaliser=norm)
+    surrogate = FlowSurrogate([member], (16, 8))
     sdf = np.ones((2, 8, 16), dtype=np.float32)
     mask, re = sdf < 0, np.array([15.0, 30.0])
     threads = torch.get_num_threads()

@@ -190,21 +190,26 @@ def body_on_grid(path: Path, grid: tuple[int, int]) -> tuple[Shape, np.ndarray, 
 
 
 def _prediction_dataset(fields, spread, sdf, mask, attrs: dict[str, Any]):
+    """The prediction as an xarray Dataset: the fields and their spread under the names and
+    units of the data contract (:mod:`flowlearn.data.flow_fields`), the speed, mask and SDF."""
     import xarray as xr
+
+    from flowlearn.data.flow_fields import FIELDS, channel
 
     ny, nx = mask.shape
     dims = ("y", "x")
-    data = {
-        "u": (dims, fields[0], {"units": "U", "long_name": "streamwise velocity / U"}),
-        "v": (dims, fields[1], {"units": "U", "long_name": "cross-stream velocity / U"}),
-        "p": (dims, fields[2], {"units": "rho U^2", "long_name": "(p - p_outlet) / rho U^2"}),
-        "speed": (dims, np.hypot(fields[0], fields[1]), {"units": "U"}),
-        "spread_u": (dims, spread[0], {"long_name": "ensemble std of u / U"}),
-        "spread_v": (dims, spread[1], {"long_name": "ensemble std of v / U"}),
-        "spread_p": (dims, spread[2], {"long_name": "ensemble std of p / rho U^2"}),
-        "mask": (dims, mask.astype(np.int8), {"long_name": "solid (1) or fluid (0)"}),
-        "sdf": (dims, sdf, {"units": "cells", "long_name": "signed distance, < 0 in solid"}),
-    }
+    data: dict[str, Any] = {}
+    for k, c in enumerate(FIELDS):
+        data[c.name] = (dims, fields[k], c.attrs)
+    data["speed"] = (dims, np.hypot(fields[0], fields[1]), {"units": "U"})
+    for k, c in enumerate(FIELDS):
+        data[f"spread_{c.name}"] = (
+            dims,
+            spread[k],
+            {"units": c.units, "long_name": f"ensemble std of {c.long_name}"},
+        )
+    data["mask"] = (dims, mask.astype(np.int8), channel("mask").attrs)
+    data["sdf"] = (dims, sdf, channel("sdf").attrs)
     coords = {
         "x": ("x", np.arange(nx) + 0.5, {"units": "cells"}),
         "y": ("y", np.arange(ny) + 0.5, {"units": "cells"}),
@@ -326,6 +331,7 @@ def predict(
     """
     import torch
 
+    from flowlearn.data.flow_fields import FIELD_NAMES, FIELDS
     from flowlearn.safety import OutputError, check_folder, write_replacing
     from flowlearn.training.surrogate import ReynoldsRangeWarning
 
@@ -354,7 +360,7 @@ def predict(
         sur_seconds = time.perf_counter() - start
     fields, spread = pred.fields[0], pred.spread[0]
     fields = np.where(mask, 0.0, fields).astype(np.float32)
-    lo, hi = (float(r) for r in surrogate.normaliser.re_range)
+    lo, hi = surrogate.re_range
     attrs: dict[str, Any] = {
         MARK: PREDICTION,
         "title": "flowlearn surrogate prediction",
@@ -394,8 +400,12 @@ def predict(
         rel = float(relative_velocity_error(fields, true, lbm_mask)[0])
         mse = channel_mse(fields, true, lbm_mask)
         dv = np.hypot(fields[0] - true[0], fields[1] - true[1])
-        for k, name in enumerate(("u", "v", "p")):
-            ds[f"{name}_lbm"] = (("y", "x"), true[k], {"long_name": f"LBM {name}"})
+        for k, c in enumerate(FIELDS):
+            ds[f"{c.name}_lbm"] = (
+                ("y", "x"),
+                true[k],
+                {"units": c.units, "long_name": f"LBM {c.long_name}"},
+            )
         ds["velocity_error"] = (("y", "x"), np.where(lbm_mask, 0.0, dv).astype(np.float32), {
             "long_name": "|velocity_surrogate - velocity_lbm| / U"})  # fmt: skip
         ds.attrs.update(
@@ -417,7 +427,7 @@ def predict(
         table.add_column("quantity")
         table.add_column("value", justify="right")
         table.add_row("relative velocity error (Guo et al.)", f"{rel:.2%}")
-        for k in ("u", "v", "p", "total"):
+        for k in (*FIELD_NAMES, "total"):
             table.add_row(f"MSE {k}", f"{mse[k]:.3g}")
         table.add_row("surrogate time (warm call)", f"{sur_seconds * 1e3:.1f} ms")
         table.add_row(
@@ -447,10 +457,6 @@ def predict(
     _note(f"wrote {out / 'prediction.nc'}, {out / 'prediction.vti'}, {out / 'prediction.png'}")
 
 
-INPUT_CHANNELS = ("sdf", "mask", "re")
-OUTPUT_CHANNELS = ("u", "v", "p")
-
-
 @_paragraphs
 def export_model(
     run_dir: Annotated[Path, typer.Argument(help=RUN_DIR_HELP)],
@@ -462,23 +468,35 @@ def export_model(
     ] = Path("model.onnx"),
     member: Annotated[int, typer.Option(help="Which ensemble member (0-based).", min=0)] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the random bodies used for the check.")] = 0,
+    normalised: Annotated[
+        bool,
+        typer.Option(
+            "--normalised",
+            help="Export the bare network, which maps normalised inputs to normalised fields "
+            "(the JSON gives the statistics to apply); default: the whole member.",
+        ),
+    ] = False,
     overwrite: Overwrite = False,
     allow_version_mismatch: AllowVersionMismatch = False,
 ) -> None:
-    """Export one U-Net member for C++/Fortran/... callers: ONNX plus its normalisation.
+    """Export one U-Net member for C++/Fortran/... callers: ONNX plus a JSON that describes it.
 
-    The ONNX network maps NORMALISED inputs (N, 3, ny, nx) to NORMALISED outputs (N, 3, ny,
-    nx); the JSON beside it holds the channel order and the statistics, channel by channel:
-    x_norm = (x - in_mean) / in_std and fields = y * out_std + out_mean. The export is
-    checked with onnxruntime on real inputs (random training-family bodies): the largest
-    absolute difference to PyTorch must be <= 1e-4.
+    The ONNX model maps physical inputs (N, 3, ny, nx) = (sdf in cells, mask, Re) to physical
+    fields (N, 3, ny, nx) = (u / U, v / U, (p - p_outlet) / (rho U^2)): the normalisation is
+    inside it. The JSON beside it gives the channels, their units and meaning, the grid, the
+    trained Reynolds range and the statistics. The export is checked with onnxruntime on real
+    inputs (random training-family bodies): the largest absolute difference to PyTorch must be
+    <= 1e-4.
     """
+    import torch
+
     from flowlearn import __version__
+    from flowlearn.data.flow_fields import make_inputs
     from flowlearn.models.onnx import check_onnx, export_onnx
     from flowlearn.physics.geometry import ShapeError
     from flowlearn.physics.shape_families import TRAIN_FAMILIES, random_shape
     from flowlearn.safety import write_replacing
-    from flowlearn.training.surrogate import make_inputs
+    from flowlearn.training.surrogate import export_description
 
     if not onnx:
         raise _fail("choose the export format: --onnx (the only one so far)")
@@ -491,11 +509,11 @@ def export_model(
     surrogate, paths = _load_surrogate(
         run_dir, only_member=member, allow_version_mismatch=allow_version_mismatch
     )
-    net = surrogate.members[0].net.eval()
-    norm = surrogate.normaliser
+    chosen = surrogate.members[0].eval()
+    net = chosen.net if normalised else chosen
     nx, ny = surrogate.grid
     rng = np.random.default_rng(seed)
-    lo, hi = (float(r) for r in norm.re_range)
+    lo, hi = surrogate.re_range
     sdfs, families = [], []
     try:
         for family in rng.choice(TRAIN_FAMILIES, size=2, replace=False):
@@ -505,7 +523,9 @@ def export_model(
         raise _fail(f"cannot draw a test body on the {nx}x{ny} grid: {exc}") from None
     sdf = np.stack(sdfs).astype(np.float32)
     res = rng.uniform(lo, hi, size=len(sdf))
-    x = norm.inputs(make_inputs(sdf, sdf < 0, res)).float()
+    x = torch.from_numpy(make_inputs(sdf, sdf < 0, res))
+    if normalised:
+        x = chosen.normaliser.inputs(x)[:, chosen.channels]
     exporter_log = logging.getLogger("torch.onnx")
     level = exporter_log.level
     with console.status("exporting to ONNX"), warnings.catch_warnings():
@@ -536,29 +556,7 @@ def export_model(
         "run_dir": str(run_dir),
         "member": member,
         "checkpoint": str(paths[0]),
-        "grid": [int(nx), int(ny)],
-        "input": {
-            "name": "x",
-            "shape": ["batch", 3, int(ny), int(nx)],
-            "channels": list(INPUT_CHANNELS),
-            "in_mean": [float(v) for v in norm.in_mean],
-            "in_std": [float(v) for v in norm.in_std],
-            "meaning": "sdf: signed distance to the body in cells (< 0 inside), at cell "
-            "centres; mask: 1 in solid cells (sdf < 0), 0 in fluid; re: the Reynolds number "
-            "U L / nu (L = the body's largest bounding-box extent in cells), constant map. "
-            "Row 0 is the bottom wall, column 0 the inlet.",
-        },
-        "output": {
-            "name": "fields",
-            "shape": ["batch", 3, int(ny), int(nx)],
-            "channels": list(OUTPUT_CHANNELS),
-            "out_mean": [float(v) for v in norm.out_mean],
-            "out_std": [float(v) for v in norm.out_std],
-            "meaning": "u / U, v / U, (p - p_outlet) / (rho U^2); U the mean inlet velocity",
-        },
-        "normalise": "x_norm[:, c] = (x[:, c] - in_mean[c]) / in_std[c]",
-        "denormalise": "fields[:, c] = y[:, c] * out_std[c] + out_mean[c]",
-        "re_range": [lo, hi],
+        **export_description(chosen, surrogate.grid, normalised),
         "check": {
             "max_abs_diff": diff,
             "atol": 1e-4,
@@ -593,14 +591,9 @@ def _untrained_surrogate(grid: tuple[int, int], spec, status, model: str = "unet
     16, depth 3, or GuoCNN width 16), random weights, normaliser fitted on the first steady LBM
     sample of ``spec``."""
     from flowlearn.data.flow_dataset import OK, compute_sample
+    from flowlearn.data.flow_fields import Normaliser, make_inputs
     from flowlearn.experiments.flow_surrogate import MODELS
-    from flowlearn.training.surrogate import (
-        FlowSurrogate,
-        Member,
-        Normaliser,
-        build_model,
-        make_inputs,
-    )
+    from flowlearn.training.surrogate import FlowSurrogate, Member, build_model
 
     nx, ny = grid
     if nx % 8 or ny % 8:
@@ -612,11 +605,10 @@ def _untrained_surrogate(grid: tuple[int, int], spec, status, model: str = "unet
             break
     else:
         raise _fail(f"no steady LBM sample in 10 tries on {nx}x{ny}: use a larger --grid", code=1)
-    norm = Normaliser.fit(make_inputs(s.sdf, s.mask, s.re), s.fields[None])
-    norm.re_range = np.array(spec.re, dtype=np.float32)
+    norm = Normaliser.fit(make_inputs(s.sdf, s.mask, s.re), s.fields[None], np.array(spec.re))
     architecture, inputs = MODELS[model]
     net = build_model(architecture, grid, 16, 3, inputs)
-    return FlowSurrogate([Member(architecture, net, inputs)], norm, grid)
+    return FlowSurrogate([Member(architecture, net, inputs, norm)], grid)
 
 
 @bench_app.command("surrogate", epilog="Example: flowlearn bench surrogate --grid 64x32 --n-lbm 3")
@@ -674,7 +666,7 @@ def bench_surrogate(
                     f"--grid {grid} differs from the surrogate's grid {sgrid[0]}x{sgrid[1]}: "
                     "leave --grid out to time it on its own grid"
                 )
-            re_range = tuple(float(r) for r in surrogate.normaliser.re_range)
+            re_range = surrogate.re_range
             kind = {"unet": "U-Net ensemble", "guo": "Guo CNN", "guo-shape": "shape-only Guo CNN"}[
                 architecture
             ]

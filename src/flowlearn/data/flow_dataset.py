@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from flowlearn.data import sample_store
+from flowlearn.data.flow_fields import FIELD_NAMES, channel
 from flowlearn.data.sample_store import StoreError
 from flowlearn.safety.memory import require_memory
 from flowlearn.safety.outputs import MARK
@@ -56,7 +57,8 @@ STATUS_NAMES = {
     INVALID: "invalid",
 }
 
-FIELDS = ("u", "v", "p")
+#: The stored fields, in the order of :data:`flowlearn.data.flow_fields.FIELDS`.
+FIELDS = FIELD_NAMES
 
 
 class DatasetError(StoreError):
@@ -240,14 +242,10 @@ def _template(spec: FlowDatasetSpec):
         return ("sample", da.full((n,), fill, dtype=dtype, chunks=(1,)), attrs)
 
     data = {
-        "sdf": grid_var(
-            "float32", {"units": "cells", "long_name": "signed distance, < 0 in solid"}
-        ),
-        "mask": grid_var("uint8", {"long_name": "solid (1) or fluid (0)"}),
-        "u": grid_var("float32", {"units": "U", "long_name": "streamwise velocity / U"}),
-        "v": grid_var("float32", {"units": "U", "long_name": "cross-stream velocity / U"}),
-        "p": grid_var("float32", {"units": "rho U^2", "long_name": "(p - p_outlet) / rho U^2"}),
-        "re": per_sample("float64", np.nan, {"long_name": "Reynolds number U L / nu"}),
+        "sdf": grid_var("float32", channel("sdf").attrs),
+        "mask": grid_var("uint8", channel("mask").attrs),
+        **{name: grid_var("float32", channel(name).attrs) for name in FIELD_NAMES},
+        "re": per_sample("float64", np.nan, channel("re").attrs),
         "family": per_sample(
             "int8",
             -1,

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
+from flowlearn.data.flow_fields import FIELD_NAMES
+
 if TYPE_CHECKING:
     from flowlearn.physics.lbm.cases import Case
 
@@ -35,7 +37,7 @@ __all__ = [
     "spread_error_spearman",
 ]
 
-CHANNELS = ("u", "v", "p")
+CHANNELS = FIELD_NAMES
 
 
 # ---------------------------------------------------------------------------- input checks

@@ -35,6 +35,16 @@ from pydantic import Field, field_validator
 from torch.utils.data import DataLoader, TensorDataset
 
 from flowlearn.data import flow_dataset as fd
+from flowlearn.data.flow_fields import (
+    FIELD_NAMES,
+    INPUT_NAMES,
+    SHAPE_INPUTS,
+    MirroredPairs,
+    NormalisedMSE,
+    Normaliser,
+    make_inputs,
+    split_indices,
+)
 from flowlearn.data.mnist import cache_dir
 from flowlearn.evaluation import flow_metrics as fm
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
@@ -44,15 +54,10 @@ from flowlearn.safety.memory import require_memory
 from flowlearn.training import LAST_CHECKPOINT, SupervisedModule, fit
 from flowlearn.training.surrogate import (
     ARCHITECTURES,
-    INPUT_CHANNELS,
     MEMBER_DIR,
-    SHAPE_INPUTS,
     FlowSurrogate,
     Member,
-    MirroredPairs,
-    Normaliser,
     build_model,
-    make_inputs,
     member_checkpoints,
     model_memory,
 )
@@ -244,7 +249,7 @@ def _arrays(path: Path) -> dict[str, np.ndarray]:
     ds = fd.read(path)  # every sample verified: a damaged one is refused, by index
     return {
         "x": make_inputs(ds["sdf"].values, ds["mask"].values, ds["re"].values),
-        "y": np.stack([ds[k].values for k in fd.FIELDS], axis=1).astype(np.float32),
+        "y": np.stack([ds[k].values for k in FIELD_NAMES], axis=1).astype(np.float32),
         "mask": ds["mask"].values.astype(bool),
         "re": ds["re"].values,
         "cd": ds["cd"].values,
@@ -265,8 +270,8 @@ def _subset(data: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarra
 #: and input channels. "guo" is the like-for-like baseline (the U-Net's inputs); "guo-shape"
 #: Guo et al.'s original, which reads the shape alone.
 MODELS = {
-    "unet": ("unet", INPUT_CHANNELS),
-    "guo": ("guo", INPUT_CHANNELS),
+    "unet": ("unet", INPUT_NAMES),
+    "guo": ("guo", INPUT_NAMES),
     "guo-shape": ("guo", SHAPE_INPUTS),
 }
 _SEED_OFFSET = {"unet": 0, "guo": 50, "guo-shape": 75}
@@ -290,22 +295,21 @@ def _train_member(
     seed_everything(config.seed + 100 * k + _SEED_OFFSET[name])
     width = config.width if name == config.architecture else config.baseline_width
     net = build_model(architecture, config.grid, width, config.depth, inputs)
-    channels = Member(architecture, net, inputs).channels
+    member = Member(architecture, net, inputs, Normaliser(**norm.to_dict()))
 
     def loader(part: dict[str, np.ndarray], shuffle: bool) -> DataLoader:
-        x = norm.inputs(part["x"])[:, channels].contiguous()
-        y = norm.targets(part["y"]).contiguous()
+        x, y = torch.from_numpy(part["x"]), torch.from_numpy(part["y"])
         gen = torch.Generator().manual_seed(config.seed + k) if shuffle else None
         pairs = (
-            MirroredPairs(x, y, norm, seed=config.seed + k)
+            MirroredPairs(x, y, seed=config.seed + k)
             if shuffle and config.mirror
             else TensorDataset(x, y)
         )
         return DataLoader(pairs, batch_size=config.batch_size, shuffle=shuffle, generator=gen)
 
     module = SupervisedModule(
-        net,
-        loss="mse",
+        member,
+        loss=NormalisedMSE(member.normaliser),
         lr=config.lr,
         schedule="cosine",
         config={
@@ -509,13 +513,11 @@ def run(config: Config, run_dir: Path) -> Result:
         raise fd.DatasetError(
             f"only {n} usable samples: raise n_samples, narrow the Re range or refine the grid"
         )
-    order = np.random.default_rng(config.seed).permutation(n)
-    n_test = max(1, round(config.test_fraction * n))
-    n_val = max(1, round(config.val_fraction * n))
-    test = _subset(data, np.sort(order[:n_test]))
-    val = _subset(data, np.sort(order[n_test : n_test + n_val]))
-    train = _subset(data, np.sort(order[n_test + n_val :]))
-    norm = Normaliser.fit(train["x"], train["y"])
+    train_idx, val_idx, test_idx = split_indices(
+        n, config.seed, config.val_fraction, config.test_fraction
+    )
+    train, val, test = (_subset(data, i) for i in (train_idx, val_idx, test_idx))
+    norm = Normaliser.fit(train["x"], train["y"], train["re"])
     fingerprint = sp["train"].fingerprint
     _say(f"{len(train['re'])} train / {len(val['re'])} val / {len(test['re'])} test samples")
 
@@ -608,7 +610,7 @@ def run(config: Config, run_dir: Path) -> Result:
     if guo is not None:
         guo.to("cpu")
     sur_t = time_surrogate(surrogate, *bodies, threads=1)
-    single = FlowSurrogate(surrogate.members[:1], surrogate.normaliser, surrogate.grid)
+    single = FlowSurrogate(surrogate.members[:1], surrogate.grid)
     one_t = time_surrogate(single, *bodies, threads=1)
     guo_t = time_surrogate(guo, *bodies, threads=1) if guo else None
 

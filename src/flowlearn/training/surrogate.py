@@ -1,10 +1,10 @@
-"""A trained flow surrogate: its inputs, normalisation, members and predictions.
+"""A trained flow surrogate: its members, how they are built, loaded and asked for fields.
 
-Inputs are three channels over the channel grid ``(ny, nx)``: the body's signed distance
-(cells), its solid mask and the Reynolds number as a constant map; outputs are ``u / U``,
-``v / U`` and ``(p - p_out) / (rho U^2)`` (see :mod:`flowlearn.data.flow_dataset`). Every
-channel is standardised with statistics fitted on the training split only, and those are saved
-in each member's checkpoint, so a checkpoint alone predicts.
+The data contract (channels, units, normalisation, mirrored pairs) is
+:mod:`flowlearn.data.flow_fields`. A :class:`Member` wraps one network with the
+:class:`~flowlearn.data.flow_fields.Normaliser` fitted on its training split and the input
+channels it reads: physical inputs in, physical fields out. Its checkpoint holds all three, so a
+checkpoint alone predicts.
 
 A :class:`FlowSurrogate` is an ensemble of K members (deep ensemble, Lakshminarayanan et al.
 2017): the prediction is their mean and the per-pixel spread their standard deviation.
@@ -17,29 +17,32 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from torch import nn
-from torch.utils.data import Dataset
 
+from flowlearn.data.flow_fields import (
+    INPUT_NAMES,
+    SHAPE_INPUTS,
+    NormalisationError,
+    Normaliser,
+    make_inputs,
+    select,
+)
 from flowlearn.models.flow import FlowUNet, GuoCNN
 from flowlearn.safety.memory import require_memory
 from flowlearn.training._checkpoint import CheckpointError, load_checkpoint
 
 ARCHITECTURES = ("unet", "guo")
-#: The input channels a member may read, in the order of :func:`make_inputs`.
-INPUT_CHANNELS = ("sdf", "mask", "re")
-#: Guo et al.'s original inputs: the shape alone (their data had one Reynolds number).
-SHAPE_INPUTS = ("sdf", "mask")
 
 
 def legacy_inputs(architecture: str) -> tuple[str, ...]:
     """The inputs of a checkpoint that does not name them (written before they were stored):
     the U-Net read all three channels, Guo's CNN the shape alone."""
-    return SHAPE_INPUTS if architecture == "guo" else INPUT_CHANNELS
+    return SHAPE_INPUTS if architecture == "guo" else INPUT_NAMES
 
 
 class MemberSpec(BaseModel):
@@ -74,135 +77,6 @@ class ReynoldsRangeWarning(UserWarning):
     """A prediction at a Reynolds number outside the range the surrogate was trained on."""
 
 
-def make_inputs(sdf: np.ndarray, mask: np.ndarray, re: np.ndarray | float) -> np.ndarray:
-    """Raw input channels ``(N, 3, ny, nx)`` from SDFs ``(N, ny, nx)`` (or one ``(ny, nx)``),
-    masks of the same shape and Reynolds numbers ``(N,)`` (or one)."""
-    sdf = np.asarray(sdf, dtype=np.float32)
-    mask = np.asarray(mask)
-    if sdf.ndim == 2:
-        sdf, mask = sdf[None], mask[None]
-    if sdf.shape != mask.shape or sdf.ndim != 3:
-        raise ValueError(f"sdf {sdf.shape} and mask {mask.shape} must both be (N, ny, nx)")
-    re = np.broadcast_to(np.asarray(re, dtype=np.float32).reshape(-1), (len(sdf),))
-    re_map = np.broadcast_to(re[:, None, None], sdf.shape)
-    return np.stack([sdf, mask.astype(np.float32), re_map], axis=1)
-
-
-@dataclass
-class Normaliser:
-    """Per-channel standardisation of inputs and outputs (statistics of the training split)."""
-
-    in_mean: np.ndarray
-    in_std: np.ndarray
-    out_mean: np.ndarray
-    out_std: np.ndarray
-    re_range: np.ndarray
-
-    @classmethod
-    def fit(cls, inputs: np.ndarray, targets: np.ndarray) -> Normaliser:
-        """Statistics of raw ``inputs (N, 3, ny, nx)`` and ``targets (N, 3, ny, nx)``; the mask
-        channel is left as 0/1."""
-        axes = (0, 2, 3)
-        in_mean = inputs.mean(axis=axes, dtype=np.float64)
-        in_std = inputs.std(axis=axes, dtype=np.float64)
-        in_mean[1], in_std[1] = 0.0, 1.0
-        out_mean = targets.mean(axis=axes, dtype=np.float64)
-        out_std = targets.std(axis=axes, dtype=np.float64)
-        re = inputs[:, 2, 0, 0]
-        return cls(
-            in_mean.astype(np.float32),
-            np.maximum(in_std, 1e-6).astype(np.float32),
-            out_mean.astype(np.float32),
-            np.maximum(out_std, 1e-6).astype(np.float32),
-            np.array([re.min(), re.max()], dtype=np.float32),
-        )
-
-    def inputs(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
-        return (torch.as_tensor(x) - _col(self.in_mean)) / _col(self.in_std)
-
-    def targets(self, y: np.ndarray | torch.Tensor) -> torch.Tensor:
-        return (torch.as_tensor(y) - _col(self.out_mean)) / _col(self.out_std)
-
-    def outputs(self, y: torch.Tensor) -> torch.Tensor:
-        """Back to physical (dimensionless) fields."""
-        return y * _col(self.out_std).to(y) + _col(self.out_mean).to(y)
-
-    def to_dict(self) -> dict[str, np.ndarray]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Normaliser:
-        """Read back :meth:`to_dict`'s statistics; a :class:`CheckpointError` if one is
-        missing, of the wrong shape, not finite or (a deviation) not positive."""
-        try:
-            norm = cls(**{k: np.asarray(data[k], dtype=np.float32)
-                          for k in cls.__dataclass_fields__})  # fmt: skip
-        except KeyError as exc:
-            raise CheckpointError(f"checkpoint has no surrogate normalisation {exc}") from None
-        shapes = {"re_range": (2,)}
-        for name, value in norm.to_dict().items():
-            if value.shape != shapes.get(name, (len(MIRROR_SIGNS),)):
-                raise CheckpointError(
-                    f"normalisation {name} has shape {value.shape}, expected "
-                    f"{shapes.get(name, (len(MIRROR_SIGNS),))}"
-                )
-            if not np.isfinite(value).all():
-                raise CheckpointError(f"normalisation {name} holds non-finite values: {value}")
-        for name in ("in_std", "out_std"):
-            if not (getattr(norm, name) > 0).all():
-                raise CheckpointError(
-                    f"normalisation {name} = {getattr(norm, name)} has a deviation <= 0: "
-                    "every prediction would be infinite or NaN"
-                )
-        return norm
-
-
-#: Sign of each output channel (u, v, p) under a top-bottom mirror of the channel.
-MIRROR_SIGNS = np.array([1.0, -1.0, 1.0], dtype=np.float32)
-
-
-class MirroredPairs(Dataset):
-    """Normalised training pairs, each drawn top-bottom mirrored with probability 1/2.
-
-    flowlearn's channel is symmetric about its centre line (parabolic inflow, two no-slip
-    walls, a uniform outlet), so the steady flow around a mirrored body is the mirrored flow
-    with ``v`` negated. Every such pair is as exact as the LBM sample it comes from: the
-    augmentation doubles the bodies seen in training without a new simulation.
-
-    ``x (N, C, ny, nx)`` and ``y (N, 3, ny, nx)`` are normalised with ``norm`` (the input
-    channels are mirrored in space only; the targets' affine map is undone, signed and redone
-    exactly). ``seed`` makes the draws reproducible.
-    """
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, norm: Normaliser, seed: int = 0) -> None:
-        if len(x) != len(y) or x.ndim != 4 or y.ndim != 4 or y.shape[1] != len(MIRROR_SIGNS):
-            raise ValueError(
-                f"inputs {tuple(x.shape)} and targets {tuple(y.shape)} must be (N, C, ny, nx) "
-                f"and (N, {len(MIRROR_SIGNS)}, ny, nx)"
-            )
-        self.x, self.y = x, y
-        signs = MIRROR_SIGNS.astype(np.float64)
-        mean, std = norm.out_mean.astype(np.float64), norm.out_std.astype(np.float64)
-        # normalised target t = (f - m) / s; mirrored f' = S f  =>  t' = S t + (S m - m) / s
-        self.sign = _col(signs)[0]
-        self.shift = _col((signs * mean - mean) / std)[0]
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.x[i], self.y[i]
-        if torch.rand((), generator=self.generator) < 0.5:
-            x = x.flip(-2)
-            y = y.flip(-2) * self.sign + self.shift
-        return x, y
-
-
-def _col(a: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(a, dtype=np.float32)).reshape(1, -1, 1, 1)
-
-
 def build_model(
     architecture: str,
     grid: Sequence[int],
@@ -212,7 +86,8 @@ def build_model(
 ) -> nn.Module:
     """The network ``architecture`` ("unet": shared encoder, a decoder per field; "guo": Guo et
     al.'s CNN) for a ``grid = (nx, ny)`` channel, reading ``inputs`` (default: the U-Net all of
-    :data:`INPUT_CHANNELS`, Guo's CNN its original :data:`SHAPE_INPUTS`)."""
+    :data:`~flowlearn.data.flow_fields.INPUT_NAMES`, Guo's CNN its original
+    :data:`~flowlearn.data.flow_fields.SHAPE_INPUTS`)."""
     nx, ny = grid
     n_in = len(inputs if inputs is not None else legacy_inputs(architecture))
     if architecture == "unet":
@@ -268,20 +143,32 @@ def model_memory(
 
 
 class Member(nn.Module):
-    """One network with its input selection: ``inputs`` names the channels of
-    :data:`INPUT_CHANNELS` it reads (default: :func:`legacy_inputs` of its architecture)."""
+    """One network with its normaliser and input selection: physical inputs ``(N, 3, ny, nx)``
+    (:func:`~flowlearn.data.flow_fields.make_inputs`) to physical fields ``(N, 3, ny, nx)``.
+
+    ``inputs`` names the channels the network reads (default: :func:`legacy_inputs` of its
+    architecture); ``normaliser`` its statistics (default: empty, to be loaded from a state
+    dict). Training on physical data with
+    :class:`~flowlearn.data.flow_fields.NormalisedMSE` is training the network on normalised
+    data.
+    """
 
     def __init__(
-        self, architecture: str, net: nn.Module, inputs: Sequence[str] | None = None
+        self,
+        architecture: str,
+        net: nn.Module,
+        inputs: Sequence[str] | None = None,
+        normaliser: Normaliser | None = None,
     ) -> None:
         super().__init__()
         self.architecture = architecture
         self.net = net
+        self.normaliser = normaliser if normaliser is not None else Normaliser()
         self.inputs = tuple(inputs if inputs is not None else legacy_inputs(architecture))
-        self.channels = [INPUT_CHANNELS.index(name) for name in self.inputs]
+        self.channels = select(self.inputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x[:, self.channels])
+        return self.normaliser.fields(self.net(self.normaliser.inputs(x)[:, self.channels]))
 
 
 @dataclass
@@ -294,17 +181,24 @@ class Prediction:
 
 
 class FlowSurrogate:
-    """K trained members sharing one normaliser and grid."""
+    """K trained members on one grid (each with its normaliser, fitted on the same split)."""
 
-    def __init__(
-        self, members: Sequence[Member], normaliser: Normaliser, grid: Sequence[int]
-    ) -> None:
+    def __init__(self, members: Sequence[Member], grid: Sequence[int]) -> None:
         if not members:
             raise ValueError("a surrogate needs at least one member")
         self.members = [m.eval() for m in members]
-        self.normaliser = normaliser
         self.grid = tuple(int(g) for g in grid)
         self.device = next(members[0].parameters()).device
+
+    @property
+    def normaliser(self) -> Normaliser:
+        return self.members[0].normaliser
+
+    @property
+    def re_range(self) -> tuple[float, float]:
+        """The smallest and largest Reynolds number the members were trained on."""
+        lo, hi = self.normaliser.re_range.tolist()
+        return float(lo), float(hi)
 
     def to(self, device: str | torch.device) -> FlowSurrogate:
         """Move every member to ``device`` ("cpu", "cuda", ...); predictions still return
@@ -320,7 +214,9 @@ class FlowSurrogate:
     ) -> FlowSurrogate:
         """Members from checkpoints written by the flow-surrogate experiment. Each file's
         digest, its ``"surrogate"`` section (:class:`MemberSpec`) and its normalisation are
-        checked, and the memory of all members is estimated, before a weight is allocated."""
+        checked, and the memory of all members is estimated, before a weight is allocated.
+        Checkpoints of the previous layout (the network's weights alone, the statistics in the
+        ``normalisation`` section) are wrapped the same way."""
         checkpoints, specs = [], []
         for path in paths:
             ckpt = load_checkpoint(path, allow_version_mismatch=allow_version_mismatch)
@@ -352,21 +248,26 @@ class FlowSurrogate:
             f"{widths})",
             "load fewer members, or check the checkpoints' 'surrogate' sections",
         )
-        members, norm = [], None
+        members = []
         for path, ckpt, spec in zip(paths, checkpoints, specs, strict=True):
             net = build_model(
                 spec.architecture, spec.grid, spec.width, spec.depth, spec.input_names
             )
+            member = Member(spec.architecture, net, spec.input_names)
+            wrapped = "normaliser.in_mean" in ckpt.state_dict
             try:
-                net.load_state_dict(ckpt.state_dict)
+                if wrapped:
+                    member.load_state_dict(ckpt.state_dict)
+                else:  # the previous layout: the statistics come from the section
+                    member.normaliser = Normaliser.from_dict(ckpt.normalisation)
+                    net.load_state_dict(ckpt.state_dict)
+                member.normaliser.check()
+            except NormalisationError as exc:
+                raise CheckpointError(f"{path}: {exc}") from None
             except RuntimeError as exc:
                 raise CheckpointError(f"{path}: weights do not fit the network: {exc}") from None
-            members.append(Member(spec.architecture, net, spec.input_names))
-            try:
-                norm = Normaliser.from_dict(ckpt.normalisation)
-            except CheckpointError as exc:
-                raise CheckpointError(f"{path}: {exc}") from None
-        return cls(members, norm, specs[0].grid)
+            members.append(member)
+        return cls(members, specs[0].grid)
 
     @torch.no_grad()
     def predict(
@@ -390,8 +291,8 @@ class FlowSurrogate:
                 f"inputs are {x.shape[-1]}x{x.shape[-2]} cells; this surrogate was trained on "
                 f"{nx}x{ny}"
             )
-        lo, hi = (float(r) for r in self.normaliser.re_range)
-        re_all = x[:, 2, 0, 0]
+        lo, hi = self.re_range
+        re_all = np.broadcast_to(np.asarray(re, dtype=np.float32).reshape(-1), (len(x),))
         outside = (re_all < lo - 1e-6) | (re_all > hi + 1e-6)
         if outside.any():
             warnings.warn(
@@ -402,10 +303,8 @@ class FlowSurrogate:
             )
         outs = []
         for s in range(0, len(x), batch_size):
-            xb = self.normaliser.inputs(x[s : s + batch_size]).to(self.device)
-            outs.append(
-                torch.stack([self.normaliser.outputs(m(xb)) for m in self.members]).cpu().numpy()
-            )
+            xb = torch.from_numpy(x[s : s + batch_size]).to(self.device)
+            outs.append(torch.stack([m(xb) for m in self.members]).cpu().numpy())
         per_member = np.concatenate(outs, axis=1)  # (K, N, 3, ny, nx)
         return Prediction(
             per_member.mean(axis=0),
@@ -441,3 +340,46 @@ def member_checkpoints(run_dir: str | Path, architecture: str = "unet") -> list[
             "give the run directory of `flowlearn run flow-surrogate`"
         )
     return [path for _, path in found]
+
+
+def export_description(member: Member, grid: Sequence[int], normalised: bool) -> dict:
+    """What an exported member computes, for the JSON beside an ONNX file: its input and
+    output channels (names, units, meaning, order), its grid, the trained Reynolds range and
+    the normalisation statistics (inside the model unless ``normalised``: then the caller
+    applies them)."""
+    from flowlearn.data.flow_fields import FIELDS, INPUTS
+
+    nx, ny = (int(g) for g in grid)
+    stats = {k: [float(v) for v in a] for k, a in member.normaliser.to_dict().items()}
+    inputs = [c for c in INPUTS if c.name in member.inputs] if normalised else list(INPUTS)
+    described = {
+        "grid": [nx, ny],
+        "re_range": stats["re_range"],
+        "normalised": normalised,
+        "input": {
+            "name": "x",
+            "shape": ["batch", len(inputs), ny, nx],
+            "channels": [c.name for c in inputs],
+            "units": [c.units for c in inputs],
+            "meaning": {c.name: c.long_name for c in inputs},
+            "in_mean": [stats["in_mean"][INPUT_NAMES.index(c.name)] for c in inputs],
+            "in_std": [stats["in_std"][INPUT_NAMES.index(c.name)] for c in inputs],
+            "layout": "row 0 is the bottom wall, column 0 the inlet; re is a constant map of "
+            "U L / nu, L the body's largest bounding-box extent in cells",
+        },
+        "output": {
+            "name": "fields",
+            "shape": ["batch", len(FIELDS), ny, nx],
+            "channels": [c.name for c in FIELDS],
+            "units": [c.units for c in FIELDS],
+            "meaning": {c.name: c.long_name for c in FIELDS},
+            "out_mean": stats["out_mean"],
+            "out_std": stats["out_std"],
+        },
+    }
+    if normalised:
+        described["normalise"] = "x_norm[:, c] = (x[:, c] - in_mean[c]) / in_std[c]"
+        described["denormalise"] = "fields[:, c] = y[:, c] * out_std[c] + out_mean[c]"
+    else:
+        described["normalisation"] = "inside the model: physical inputs in, physical fields out"
+    return described
