@@ -137,7 +137,7 @@ def test_checkpoints_hold_normalisation_and_report_renders(run_dir):
 
 def test_predict_and_export_from_the_run(run_dir, tmp_path):
     csv = tmp_path / "body.csv"
-    csv.write_text("x,y\n0.5,0.35\n0.8,0.5\n0.5,0.65\n0.5,0.35\n", encoding="utf-8")
+    csv.write_text("# units: H\nx,y\n0.5,0.35\n0.8,0.5\n0.5,0.65\n0.5,0.35\n", encoding="utf-8")
     runner = CliRunner()
     out = tmp_path / "pred"
     result = runner.invoke(

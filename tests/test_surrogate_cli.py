@@ -62,7 +62,7 @@ def body_csv(tmp_path) -> Path:
     xy = np.stack([0.5 + 0.2 * np.cos(t), 0.5 + 0.2 * np.sin(t)], axis=1)
     xy[-1] = xy[0]
     path = tmp_path / "body.csv"
-    path.write_text("x,y\n" + "\n".join(f"{x:.6f},{y:.6f}" for x, y in xy) + "\n")
+    path.write_text("# units: H\nx,y\n" + "\n".join(f"{x:.6f},{y:.6f}" for x, y in xy) + "\n")
     return path
 
 
@@ -337,7 +337,7 @@ def test_predict_errors_exit_2(run_dir, body_csv, tmp_path):
     assert "0.0.1" in result.output and flowlearn.__version__ in result.output
 
     outside = tmp_path / "outside.csv"
-    outside.write_text("1.5,0.5\n2.5,0.4\n2.5,0.6\n1.5,0.5\n")
+    outside.write_text("# units: H\n1.5,0.5\n2.5,0.4\n2.5,0.6\n1.5,0.5\n")
     result = invoke("predict", run_dir, "--shape", outside, "--re", "20")
     assert result.exit_code == 2 and "outside the domain" in result.output
 
@@ -552,3 +552,62 @@ def test_bad_inputs_exit_2_in_one_line(run_dir, body_csv, tmp_path, args, messag
     assert result.exit_code == 2, text
     assert message in text and "Traceback" not in text
     assert not (tmp_path / "m.txt").exists()
+
+
+# ---------------------------------------------------------------- one CSV convention
+def _triangle(path: Path, units_line: str, scale: float) -> Path:
+    """A triangle at 0.5-0.8 channel heights from the inlet, 0.35-0.65 above the wall."""
+    rows = np.array([[0.5, 0.35], [0.8, 0.5], [0.5, 0.65], [0.5, 0.35]]) * scale
+    path.write_text(units_line + "x,y\n" + "\n".join(f"{x},{y}" for x, y in rows) + "\n")
+    return path
+
+
+def test_simulate_and_predict_place_a_csv_body_identically(run_dir, tmp_path):
+    """The same CSV means the same body in `simulate shape` (the 0.41 m Schäfer–Turek channel)
+    and in `predict` (the surrogate's channel): its extent, measured in channel heights, is the
+    same in both, whichever units the file is written in."""
+    import xarray as xr
+
+    ny = GRID[1]
+    in_heights = _triangle(tmp_path / "h.csv", "# units: H\n", 1.0)
+    in_metres = _triangle(tmp_path / "m.csv", "# units: m\n", 0.41)
+    boxes = []
+    for csv in (in_heights, in_metres):
+        out = tmp_path / f"pred-{csv.stem}"
+        assert _predict(run_dir, csv, out).exit_code == 0
+        mask = xr.open_dataset(out / "prediction.nc")["mask"].values.astype(bool)
+        sim = tmp_path / f"sim-{csv.stem}.nc"
+        result = invoke(
+            "simulate", "shape", csv, "--grid", f"{round(2.2 / 0.41 * 64)}x64", "--steps", "1",
+            "--all-steps", "--out", sim,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        sim_mask = xr.open_dataset(sim)["mask"].values.astype(bool)
+        for m, cells in ((mask, ny), (sim_mask, sim_mask.shape[0])):
+            rows, cols = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
+            boxes.append(np.array([cols.min(), cols.max() + 1, rows.min(), rows.max() + 1]) / cells)
+    # in channel heights: 0.5-0.8 along, 0.35-0.65 across, to a cell of each grid
+    for box in boxes:
+        np.testing.assert_allclose(box, [0.5, 0.8, 0.35, 0.65], atol=1.5 / ny)
+
+
+@pytest.mark.parametrize(
+    ("units_line", "extra", "message"),
+    [
+        ("", [], "does not say its units: add a first line '# units: m'"),
+        ("# units: mm\n", [], "the file declares units 'mm'"),
+        ("# units: H\n", ["--units", "m"], "declares units 'H' but --units is 'm'"),
+    ],
+)
+def test_a_csv_without_clear_units_is_refused_by_both_commands(
+    run_dir, tmp_path, units_line, extra, message
+):
+    csv = _triangle(tmp_path / "body.csv", units_line, 1.0)
+    predicted = _predict(run_dir, csv, tmp_path / "out", *extra)
+    simulated = invoke("simulate", "shape", csv, "--steps", "1", *extra)
+    for result in (predicted, simulated):
+        text = " ".join(result.output.split())
+        assert result.exit_code == 2 and message in text, text
+    assert not (tmp_path / "out").exists()
+    ok = _predict(run_dir, csv, tmp_path / "out", "--units", "H") if not units_line else None
+    assert ok is None or ok.exit_code == 0

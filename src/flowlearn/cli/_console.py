@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
@@ -65,3 +67,25 @@ def command_group(name: str, help: str, epilog: str) -> typer.Typer:
         pretty_exceptions_enable=False,
         epilog=epilog,
     )
+
+
+@contextmanager
+def lbm_progress(name: str, total: int) -> Iterator[Callable]:
+    """A progress bar of a lattice Boltzmann run (steps done, last residual); yields the
+    ``callback(solver, residual)`` its ``run`` calls at each check."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>7.0f}/{task.total:.0f} steps"),
+        TextColumn("residual {task.fields[residual]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(name, total=total, residual="-")
+
+        def update(solver, residual: float) -> None:
+            bar.update(task, completed=solver.time, residual=f"{residual:.2e}")
+
+        yield update

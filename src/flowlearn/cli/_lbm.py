@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flowlearn.cli._console import command_group, console, warn
+from flowlearn.cli._console import command_group, console, lbm_progress, warn
 from flowlearn.cli._console import fail as _fail
 
 simulate_app = command_group(
@@ -99,23 +98,10 @@ def _run_case(
     """Run with a progress bar showing the residual; print coefficients; save the Dataset."""
     from flowlearn.physics.lbm import DivergenceError
 
-    check = 500
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:>7.0f}/{task.total:.0f} steps"),
-        TextColumn("residual {task.fields[residual]}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task(case.name, total=steps, residual="-")
-
-        def update(solver, residual: float) -> None:
-            bar.update(task, completed=solver.time, residual=f"{residual:.2e}")
-
+    with lbm_progress(case.name, steps) as update:
         try:
             report = case.solver.run(
-                steps, check_every=check, steady_tol=tol if until_steady else None, callback=update
+                steps, check_every=500, steady_tol=tol if until_steady else None, callback=update
             )
         except DivergenceError as exc:
             raise _fail(str(exc)) from None
@@ -301,7 +287,17 @@ def shape(
         Path | None,
         typer.Argument(help="a .csv polygon or a .png mask (same as --csv / --png)"),
     ] = None,
-    csv: Annotated[Path | None, typer.Option(help="closed polygon, rows x,y in metres")] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            help="closed polygon, rows x,y; a first line '# units: m' (metres in this 0.41 m "
+            "high channel) or '# units: H' (channel heights), or --units"
+        ),
+    ] = None,
+    units: Annotated[
+        str | None,
+        typer.Option(help="units of the CSV when it does not say: m (metres) or H (heights)"),
+    ] = None,
     png: Annotated[Path | None, typer.Option(help="mask image: dark pixels are solid")] = None,
     naca: Annotated[str | None, typer.Option(help="NACA 4-digit airfoil, e.g. 0012")] = None,
     angle: Annotated[float, typer.Option(help="angle of attack of --naca, degrees")] = 0.0,
@@ -343,8 +339,8 @@ def shape(
             mask = geometry.read_mask_png(png)
             case = _build(cases.shape_from_mask, mask, re=re, u_lattice=u_lattice, dtype=dtype)
         else:
-            if csv is not None:
-                body = geometry.read_polygon_csv(csv)
+            if csv is not None:  # channel heights -> metres in this channel
+                body = geometry.scaled(geometry.read_body_csv(csv, units), cases.ST_HEIGHT)
             else:
                 body = geometry.naca4(naca, chord=chord, angle_deg=angle, leading_edge=(0.2, 0.2))
             lo, hi = body.bounds

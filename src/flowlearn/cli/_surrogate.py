@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flowlearn.cli._console import console, err_console
+from flowlearn.cli._console import console, err_console, lbm_progress
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._console import note as _note
 from flowlearn.cli._console import paragraphs as _paragraphs
@@ -115,80 +114,6 @@ def _load_surrogate(
     return loaded, paths
 
 
-def _cell_shape(shape: Shape, scale: float) -> Shape:
-    """``shape`` scaled by ``scale`` (channel heights -> cells); its SDF stays exact."""
-    from flowlearn.physics.geometry import Shape
-
-    inner = shape.sdf
-    lo, hi = shape.bounds
-
-    def sdf(points: np.ndarray) -> np.ndarray:
-        return inner(np.asarray(points, dtype=float) / scale) * scale
-
-    return Shape(shape.name, sdf, (np.asarray(lo) * scale, np.asarray(hi) * scale))
-
-
-def _mask_shape(mask: np.ndarray, sdf_grid: np.ndarray, name: str) -> Shape:
-    """A body in cells from a solid mask: nearest-cell SDF, bounds of the solid cells."""
-    from flowlearn.physics.geometry import Shape
-
-    ny, nx = mask.shape
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    lo = np.array([cols.min(), rows.min()], dtype=float)
-    hi = np.array([cols.max() + 1, rows.max() + 1], dtype=float)
-
-    def sdf(points: np.ndarray) -> np.ndarray:
-        i = np.clip(np.floor(points[:, 0]).astype(int), 0, nx - 1)
-        j = np.clip(np.floor(points[:, 1]).astype(int), 0, ny - 1)
-        return sdf_grid[j, i]
-
-    return Shape(name, sdf, (lo, hi))
-
-
-def body_on_grid(path: Path, grid: tuple[int, int]) -> tuple[Shape, np.ndarray, np.ndarray]:
-    """The body of a ``.csv`` polygon (channel-height units) or a ``.png`` mask (``ny x nx``
-    pixels) on the ``grid = (nx, ny)`` channel: ``(shape in cells, sdf (ny, nx), mask)``."""
-    from flowlearn.physics import geometry
-
-    nx, ny = grid
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise _fail(f"shape file {path} does not exist")
-    try:
-        if suffix == ".csv":
-            shape = _cell_shape(geometry.read_polygon_csv(path), float(ny))
-            try:
-                shape.check_inside((0.0, 0.0), (float(nx), float(ny)), margin=1.0)
-            except geometry.ShapeError as exc:
-                raise geometry.ShapeError(
-                    f"{exc} (in cells: the CSV's channel-height units times ny = {ny}; the "
-                    f"channel is [0, {nx / ny:g}] x [0, 1] in those units)"
-                ) from None
-            sdf = shape.sample(nx, ny, 1.0).astype(np.float32)
-            mask = sdf < 0
-            if not mask.any():
-                raise geometry.ShapeError(
-                    f"the body of {path} covers no cell centre of the {nx}x{ny} grid: it is "
-                    "smaller than a cell; draw it larger"
-                )
-        elif suffix == ".png":
-            mask = geometry.read_mask_png(path)
-            if mask.shape != (ny, nx):
-                raise geometry.ShapeError(
-                    f"mask {path} is {mask.shape[1]}x{mask.shape[0]} pixels but the surrogate's "
-                    f"grid is {nx}x{ny} cells: draw the mask at {nx}x{ny} (one pixel per cell)"
-                )
-            sdf = geometry.mask_to_sdf(mask, 1.0).astype(np.float32)
-            shape = _mask_shape(mask, sdf, path.stem)
-            shape.check_inside((0.0, 0.0), (float(nx), float(ny)), margin=1.0)
-        else:
-            raise _fail(f"shape file {path} has suffix {suffix!r}: expected .csv or .png")
-    except geometry.ShapeError as exc:
-        raise _fail(str(exc)) from None
-    return shape, sdf, mask
-
-
 def _prediction_dataset(fields, spread, sdf, mask, attrs: dict[str, Any]):
     """The prediction as an xarray Dataset: the fields and their spread under the names and
     units of the data contract (:mod:`flowlearn.data.flow_fields`), the speed, mask and SDF."""
@@ -243,49 +168,29 @@ def write_prediction_vti(ds, path: Path) -> Path:
 
 
 def _run_lbm(shape: Shape, grid: tuple[int, int], re: float):
-    """The solver on ``shape`` to steady state with a progress bar, as a dataset sample is
-    made; returns ``(fields, mask, report, setup seconds)``."""
-    from flowlearn.data.flow_dataset import FlowDatasetSpec
+    """The solver on ``shape`` to steady state with a progress bar, by the dataset's recipe
+    (:func:`~flowlearn.data.flow_dataset.run_to_steady`); returns ``(fields, mask, report,
+    setup seconds)``."""
+    from flowlearn.data.flow_dataset import FlowDatasetSpec, run_to_steady, steady_case
     from flowlearn.physics.geometry import ShapeError
-    from flowlearn.physics.lbm import DivergenceError, StabilityWarning, cases
+    from flowlearn.physics.lbm import DivergenceError, StabilityWarning
 
     spec = FlowDatasetSpec(grid=grid, n=1, re=(re, re))
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StabilityWarning)
         try:
-            case = cases.obstacle_channel(
-                shape, grid, re=re, u_lattice=spec.u_lattice, dtype=spec.dtype
-            )
+            case = steady_case(spec, shape, re, threads=None)
         except (ShapeError, ValueError) as exc:
             raise _fail(f"the solver cannot set up this body: {exc}") from None
     for w in caught:
         _warn(str(w.message))
     setup = time.perf_counter() - start
-    check = max(100, grid[0])
-    with Progress(
-        TextColumn("[bold]LBM"),
-        BarColumn(),
-        TextColumn("{task.completed:>7.0f}/{task.total:.0f} steps"),
-        TextColumn("residual {task.fields[residual]}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task("LBM", total=spec.max_steps, residual="-")
-
-        def update(solver, residual: float) -> None:
-            bar.update(task, completed=solver.time, residual=f"{residual:.2e}")
-
+    with lbm_progress("LBM", spec.max_steps) as update:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                report = case.solver.run(
-                    spec.max_steps,
-                    check_every=check,
-                    steady_tol=spec.steady_tol,
-                    min_steps=2 * check,
-                    callback=update,
-                )
+                report = run_to_steady(spec, case, callback=update)
         except DivergenceError as exc:
             raise _fail(f"the LBM diverged, nothing to compare with: {exc}", code=1) from None
     fields, mask = case.fields()
@@ -298,9 +203,12 @@ def predict(
     shape: Annotated[
         Path,
         typer.Option(
-            help="The body: a .csv polygon of x,y rows (closed: the last row repeats the first) "
-            "in units of the channel HEIGHT, the channel being [0, nx/ny] x [0, 1] (flow along "
-            "+x); or a .png mask of exactly nx x ny pixels, dark = solid, top row = top wall."
+            help="The body: a .csv polygon of x,y rows (closed: the last row repeats the first; "
+            "x from the inlet, y from the bottom wall) whose first line says its units, "
+            "'# units: H' (channel heights: the channel is [0, nx/ny] x [0, 1]) or "
+            "'# units: m' (metres in the 0.41 m high channel of flowlearn simulate shape), as "
+            "flowlearn simulate shape reads it; or a .png mask of exactly nx x ny pixels, dark "
+            "= solid, top row = top wall."
         ),
     ],
     re: Annotated[
@@ -320,6 +228,10 @@ def predict(
             "--compare", help="Also run the LBM to steady state and report the surrogate's error."
         ),
     ] = False,
+    units: Annotated[
+        str | None,
+        typer.Option(help="Units of a CSV that does not say: H (channel heights) or m (metres)."),
+    ] = None,
     overwrite: Overwrite = False,
     allow_version_mismatch: AllowVersionMismatch = False,
 ) -> None:
@@ -332,6 +244,7 @@ def predict(
     import torch
 
     from flowlearn.data.flow_fields import FIELD_NAMES, FIELDS
+    from flowlearn.physics.geometry import ShapeError, body_on_grid
     from flowlearn.safety import OutputError, check_folder, write_replacing
     from flowlearn.training.surrogate import ReynoldsRangeWarning
 
@@ -346,7 +259,10 @@ def predict(
         _check_outputs([(p, PREDICTION, (s,)) for s, p in files.items()], overwrite)
     surrogate, paths = _load_surrogate(run_dir, allow_version_mismatch=allow_version_mismatch)
     nx, ny = surrogate.grid
-    body, sdf, mask = body_on_grid(shape, (nx, ny))
+    try:
+        body, sdf, mask = body_on_grid(shape, (nx, ny), units)
+    except ShapeError as exc:
+        raise _fail(str(exc)) from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ReynoldsRangeWarning)
         pred = surrogate.predict(sdf, mask, re)

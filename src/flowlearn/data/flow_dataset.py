@@ -165,10 +165,36 @@ def sample_setup(spec: FlowDatasetSpec, index: int):
     return random_shape(family, rng, spec.grid), family, re
 
 
+def steady_case(spec: FlowDatasetSpec, shape, re: float, threads: int | None = 1):
+    """The LBM case of one sample: ``shape`` (cell units) in the spec's channel at Reynolds
+    ``re``, the spec's lattice velocity and real type. Raises ``ShapeError`` / ``ValueError``
+    for a body or a setting the solver refuses; warns ``StabilityWarning`` near its limits."""
+    from flowlearn.physics.lbm import cases
+
+    return cases.obstacle_channel(
+        shape, spec.grid, re=re, u_lattice=spec.u_lattice, dtype=spec.dtype, threads=threads
+    )
+
+
+def run_to_steady(spec: FlowDatasetSpec, case, callback=None):
+    """The dataset's recipe for a steady state, the one ``flowlearn predict --compare`` runs
+    too: check the residual every ``max(100, nx)`` steps, never stop before two checks, give
+    up after :attr:`FlowDatasetSpec.max_steps`. ``callback(solver, residual)`` at each check;
+    returns the solver's ``RunReport`` (``DivergenceError`` if the run blows up)."""
+    check = max(100, spec.grid[0])
+    return case.solver.run(
+        spec.max_steps,
+        check_every=check,
+        steady_tol=spec.steady_tol,
+        min_steps=2 * check,
+        callback=callback,
+    )
+
+
 def compute_sample(spec: FlowDatasetSpec, index: int, threads: int = 1) -> Sample:
     """Run the LBM for sample ``index`` to steady state (or give up) and return it."""
     from flowlearn.physics.geometry import ShapeError
-    from flowlearn.physics.lbm import DivergenceError, StabilityWarning, cases
+    from flowlearn.physics.lbm import DivergenceError, StabilityWarning
 
     start = time.perf_counter()
     try:
@@ -180,21 +206,11 @@ def compute_sample(spec: FlowDatasetSpec, index: int, threads: int = 1) -> Sampl
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StabilityWarning)
-            case = cases.obstacle_channel(
-                shape,
-                spec.grid,
-                re=re,
-                u_lattice=spec.u_lattice,
-                dtype=spec.dtype,
-                threads=threads,
-            )
+            case = steady_case(spec, shape, re, threads)
     except (ShapeError, ValueError) as exc:
         return Sample(index, INVALID, family, re, reason=str(exc))
-    check = max(100, nx)
     try:
-        report = case.solver.run(
-            spec.max_steps, check_every=check, steady_tol=spec.steady_tol, min_steps=2 * check
-        )
+        report = run_to_steady(spec, case)
     except DivergenceError as exc:
         return Sample(index, DIVERGED, family, re, reason=str(exc))
     fields, mask = case.fields()

@@ -1,8 +1,10 @@
 """Shapes as signed distance functions (SDF, negative inside, physical units).
 
 Builders: :func:`circle`, :func:`sphere`, :func:`polygon`, :func:`naca4`; readers:
-:func:`read_polygon_csv`, :func:`read_mask_png`; conversion: :func:`mask_to_sdf` (scipy's exact
-Euclidean distance transform). Bad input raises :class:`ShapeError` (a ``ValueError``) that
+:func:`read_polygon_csv`, :func:`read_mask_png`, and :func:`read_body_csv` / :func:`body_on_grid`
+for a user's body in a channel (one CSV convention for every command); conversion:
+:func:`mask_to_sdf` (scipy's exact Euclidean distance transform), :func:`mask_shape`,
+:func:`scaled`. Bad input raises :class:`ShapeError` (a ``ValueError``) that
 names the problem and the value; no other exception escapes the readers.
 
 Points are ``(N, D)`` arrays, x first; sampled fields are indexed ``[y, x]``.
@@ -22,6 +24,15 @@ import numpy as np
 
 class ShapeError(ValueError):
     """A shape that cannot be used: the message names the problem and the offending value."""
+
+
+#: The height of the channel a body CSV in metres is placed in: the Schäfer–Turek channel.
+CHANNEL_HEIGHT_M = 0.41
+#: Units a body CSV may be written in (see :func:`read_body_csv`).
+CSV_UNITS = {
+    "m": "metres, in the 0.41 m high Schäfer–Turek channel",
+    "H": "channel heights",
+}
 
 
 @dataclass(frozen=True)
@@ -318,3 +329,127 @@ def read_mask_png(source: str | Path | io.BufferedIOBase, threshold: float = 0.5
     mask = solid[::-1]
     check_mask(mask)
     return mask
+
+
+def scaled(shape: Shape, factor: float, name: str | None = None) -> Shape:
+    """``shape`` with every length multiplied by ``factor`` (e.g. channel heights -> cells);
+    its SDF stays exact."""
+    inner = shape.sdf
+    lo, hi = shape.bounds
+
+    def sdf(points: np.ndarray) -> np.ndarray:
+        return inner(np.asarray(points, dtype=float) / factor) * factor
+
+    return Shape(name or shape.name, sdf, (np.asarray(lo) * factor, np.asarray(hi) * factor))
+
+
+def mask_shape(mask: np.ndarray, dx: float = 1.0, name: str = "mask") -> Shape:
+    """A body from a solid ``mask (ny, nx)`` of cells of size ``dx``: the SDF of
+    :func:`mask_to_sdf` read at the cell holding each point, the solid cells' bounding box."""
+    m = np.asarray(mask, dtype=bool)
+    check_mask(m)
+    ny, nx = m.shape
+    sdf_grid = mask_to_sdf(m, dx)
+    rows = np.flatnonzero(m.any(axis=1))
+    cols = np.flatnonzero(m.any(axis=0))
+    lo = np.array([cols.min(), rows.min()], dtype=float) * dx
+    hi = np.array([cols.max() + 1, rows.max() + 1], dtype=float) * dx
+
+    def sdf(points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points, dtype=float)
+        i = np.clip(np.floor(points[:, 0] / dx).astype(int), 0, nx - 1)
+        j = np.clip(np.floor(points[:, 1] / dx).astype(int), 0, ny - 1)
+        return sdf_grid[j, i]
+
+    return Shape(name, sdf, (lo, hi))
+
+
+def _declared_units(text: str) -> str | None:
+    for line in text.splitlines():
+        stripped = line.strip().lstrip("#").strip()
+        if line.strip().startswith("#") and stripped.lower().startswith("units:"):
+            return stripped.split(":", 1)[1].strip()
+    return None
+
+
+def read_body_csv(
+    source: str | Path | io.TextIOBase, units: str | None = None, name: str | None = None
+) -> Shape:
+    """A body outline from a CSV, in channel heights: x from the inlet, y from the bottom wall.
+
+    The file's convention, the same for ``flowlearn simulate shape`` and ``flowlearn
+    predict``: rows ``x,y`` (an optional header ``x,y``; the last row repeats the first) in the
+    units a comment line declares, ``# units: m`` (metres, the body in the 0.41 m high
+    Schäfer–Turek channel) or ``# units: H`` (channel heights). ``units`` gives them when the
+    file does not (and must agree when it does); a file that says neither is refused, since
+    the two readings place a body 2.4 times apart.
+    """
+    try:
+        text = (
+            source.read()
+            if isinstance(source, io.TextIOBase)
+            else Path(source).read_text(encoding="utf-8")
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ShapeError(f"cannot read polygon file {source}: {exc}") from None
+    label = name or ("body" if isinstance(source, io.TextIOBase) else Path(source).stem)
+    shape = read_polygon_csv(io.StringIO(text), name=label)
+    declared = _declared_units(text)
+    for given, where in ((declared, "the file declares"), (units, "--units is")):
+        if given is not None and given not in CSV_UNITS:
+            raise ShapeError(
+                f"{where} units {given!r}: use "
+                + " or ".join(f"{u!r} ({what})" for u, what in CSV_UNITS.items())
+            )
+    if declared and units and declared != units:
+        raise ShapeError(f"{source} declares units {declared!r} but --units is {units!r}")
+    chosen = units or declared
+    if chosen is None:
+        raise ShapeError(
+            f"{source} does not say its units: add a first line '# units: m' (metres, the body "
+            "in the 0.41 m high Schäfer–Turek channel) or '# units: H' (channel heights), or "
+            "pass --units m or --units H"
+        )
+    return shape if chosen == "H" else scaled(shape, 1.0 / CHANNEL_HEIGHT_M)
+
+
+def body_on_grid(
+    path: str | Path, grid: tuple[int, int], units: str | None = None
+) -> tuple[Shape, np.ndarray, np.ndarray]:
+    """A user's body on the ``grid = (nx, ny)`` channel of a surrogate (``ny`` cells across):
+    from a ``.csv`` (:func:`read_body_csv`) or a ``.png`` mask of exactly ``nx x ny`` pixels.
+    Returns ``(shape in cells, sdf (ny, nx) float32, mask (ny, nx) bool)``; raises
+    :class:`ShapeError` naming what does not fit."""
+    path = Path(path)
+    nx, ny = grid
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise ShapeError(f"shape file {path} does not exist")
+    if suffix == ".csv":
+        shape = scaled(read_body_csv(path, units), float(ny))
+        try:
+            shape.check_inside((0.0, 0.0), (float(nx), float(ny)), margin=1.0)
+        except ShapeError as exc:
+            raise ShapeError(
+                f"{exc} (in cells: channel heights times ny = {ny}; the channel is "
+                f"[0, {nx / ny:g}] x [0, 1] channel heights)"
+            ) from None
+        sdf = shape.sample(nx, ny, 1.0).astype(np.float32)
+        mask = sdf < 0
+        if not mask.any():
+            raise ShapeError(
+                f"the body of {path} covers no cell centre of the {nx}x{ny} grid: it is "
+                "smaller than a cell; draw it larger"
+            )
+        return shape, sdf, mask
+    if suffix == ".png":
+        mask = read_mask_png(path)
+        if mask.shape != (ny, nx):
+            raise ShapeError(
+                f"mask {path} is {mask.shape[1]}x{mask.shape[0]} pixels but the surrogate's "
+                f"grid is {nx}x{ny} cells: draw the mask at {nx}x{ny} (one pixel per cell)"
+            )
+        shape = mask_shape(mask, 1.0, name=path.stem)
+        shape.check_inside((0.0, 0.0), (float(nx), float(ny)), margin=1.0)
+        return shape, mask_to_sdf(mask, 1.0).astype(np.float32), mask
+    raise ShapeError(f"shape file {path} has suffix {suffix!r}: expected .csv or .png")

@@ -466,20 +466,9 @@ def shape_from_mask(
     height."""
     m = np.asarray(mask, dtype=bool)
     geometry.check_mask(m)
-    ny, nx = m.shape
-    dx = height / ny
-    sdf_grid = geometry.mask_to_sdf(m, dx)
-    rows = np.where(m.any(axis=1))[0]
+    dx = height / m.shape[0]
+    shape = geometry.mask_shape(m, dx)
+    rows = np.flatnonzero(m.any(axis=1))
     ref = (rows.max() - rows.min() + 1) * dx
-    cols = np.where(m.any(axis=0))[0]
-    lo = np.array([cols.min() * dx, rows.min() * dx])
-    hi = np.array([(cols.max() + 1) * dx, (rows.max() + 1) * dx])
-
-    def sdf(points: np.ndarray) -> np.ndarray:
-        i = np.clip((points[:, 0] / dx - 0.5).round().astype(int), 0, nx - 1)
-        j = np.clip((points[:, 1] / dx - 0.5).round().astype(int), 0, ny - 1)
-        return sdf_grid[j, i]
-
-    shape = geometry.Shape("mask", sdf, (lo, hi))
     kwargs.setdefault("cells_per_length", max(4, round(ref / dx)))
     return channel_with_shape(shape, re=re, ref_length=ref, length=length, height=height, **kwargs)
