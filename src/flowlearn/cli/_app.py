@@ -14,10 +14,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from flowlearn import __version__
+from flowlearn.cli import _surrogate
 from flowlearn.cli._console import command_group, console, err_console, fit_to_output
 from flowlearn.cli._console import fail as _fail
+from flowlearn.cli._dataset import dataset_app
 from flowlearn.cli._lbm import bench_app, simulate_app
-from flowlearn.cli._surrogate import add_surrogate_commands
 
 app = command_group(
     "flowlearn",
@@ -27,10 +28,6 @@ app = command_group(
 )
 
 DEFAULT_OUT = Path("runs")
-
-app.add_typer(simulate_app, name="simulate")
-app.add_typer(bench_app, name="bench")
-add_surrogate_commands(app)  # dataset, predict, export (and bench surrogate)
 
 
 def _version_callback(value: bool) -> None:
@@ -294,6 +291,15 @@ def tour(
     console.print(f"page: [bold]{page}[/]")
     if failed:
         raise _fail(f"these experiments failed: {', '.join(failed)}", code=1)
+
+
+# Every command group and command, in the order `flowlearn --help` lists them.
+app.add_typer(simulate_app, name="simulate")
+bench_app.command("surrogate", epilog=_surrogate.BENCH_EPILOG)(_surrogate.bench_surrogate)
+app.add_typer(bench_app, name="bench")
+app.add_typer(dataset_app, name="dataset")
+app.command("predict", epilog=_surrogate.PREDICT_EPILOG)(_surrogate.predict)
+app.command("export", epilog=_surrogate.EXPORT_EPILOG)(_surrogate.export_model)
 
 
 def main() -> None:

@@ -100,18 +100,18 @@ def _check_target(path: Path, kind: str, suffixes: tuple[str, ...], overwrite: b
 
 def dataset_path(name: str) -> Path:
     """A path if ``name`` ends in ``.zarr`` or holds a ``/``; else the cache's
-    ``datasets/NAME.zarr``."""
-    from flowlearn.data.mnist import cache_dir
+    ``flow-datasets/NAME.zarr`` (:func:`flowlearn.data.cache.named_dataset`)."""
+    from flowlearn.data.cache import named_dataset
 
     if name.endswith(".zarr") or "/" in name or os.sep in name:
         return Path(name).expanduser()
-    return cache_dir() / "datasets" / f"{name}.zarr"
+    return named_dataset(name)
 
 
 Name = Annotated[
     str,
     typer.Argument(
-        help="Dataset name (stored as <cache>/datasets/NAME.zarr, cache = $XDG_CACHE_HOME/"
+        help="Dataset name (stored as <cache>/flow-datasets/NAME.zarr, cache = $XDG_CACHE_HOME/"
         "flowlearn or ~/.cache/flowlearn) or a path ending in .zarr or holding a '/'."
     ),
 ]

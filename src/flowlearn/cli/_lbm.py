@@ -132,10 +132,10 @@ def _run_case(
 
 
 def _parse_grid(text: str) -> tuple[int, int]:
-    try:
-        nx, ny = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise _fail(f"--grid {text!r}: expected NXxNY, e.g. 440x82") from None
+    """``--grid NXxNY`` of a simulate command: :func:`._dataset.parse_grid`, 8 cells or more."""
+    from flowlearn.cli._dataset import parse_grid
+
+    nx, ny = parse_grid(text)
     if nx < 8 or ny < 8:
         raise _fail(f"--grid {text}: each side needs at least 8 cells")
     return nx, ny

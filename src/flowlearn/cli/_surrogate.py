@@ -4,8 +4,7 @@ flow surrogate from the command line.
 ``predict`` runs a trained surrogate (the U-Net ensemble of a ``flowlearn run flow-surrogate``
 run directory) on a body drawn by the user, optionally beside the solver; ``export`` writes one
 member as ONNX with its normalisation in JSON; ``bench surrogate`` times the surrogate against
-the solver. :func:`add_surrogate_commands` mounts them and ``dataset`` (:mod:`._dataset`) on the
-main app; importing this module registers ``surrogate`` on ``bench_app``. Heavy imports (torch,
+the solver. The main app (:mod:`._app`) mounts them. Heavy imports (torch,
 xarray, matplotlib, the solver) happen inside the commands.
 """
 
@@ -28,8 +27,7 @@ from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._console import note as _note
 from flowlearn.cli._console import paragraphs as _paragraphs
 from flowlearn.cli._console import warn as _warn
-from flowlearn.cli._dataset import dataset_app, parse_grid
-from flowlearn.cli._lbm import bench_app
+from flowlearn.cli._dataset import parse_grid
 from flowlearn.safety.outputs import MARK
 
 if TYPE_CHECKING:
@@ -142,31 +140,6 @@ def _prediction_dataset(fields, spread, sdf, mask, attrs: dict[str, Any]):
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
-#: Variables :func:`flowlearn.physics.lbm.output.write_vti` writes itself.
-_VTI_NATIVE = {"u", "v", "w", "p", "rho", "vorticity", "mask", "sdf"}
-
-
-def write_prediction_vti(ds, path: Path) -> Path:
-    """``output.write_vti`` (velocity, p, mask, sdf) plus every other ``(y, x)`` variable of
-    ``ds`` (speed, spreads, LBM fields) as extra point-data arrays of the same file."""
-    from flowlearn.physics.lbm.output import write_vti
-
-    write_vti(ds, path)
-    extra = [n for n in ds.data_vars if n not in _VTI_NATIVE and ds[n].dims == ("y", "x")]
-    if extra:
-        arrays = []
-        for name in extra:
-            values = np.nan_to_num(np.asarray(ds[name].values, dtype=np.float32)).ravel()
-            text = " ".join(f"{x:.7g}" for x in values)
-            arrays.append(
-                f'<DataArray type="Float32" Name="{name}" NumberOfComponents="1" '
-                f'format="ascii">{text}</DataArray>'
-            )
-        body = path.read_text(encoding="utf-8")
-        path.write_text(body.replace("</PointData>", "\n".join([*arrays, "</PointData>"]), 1))
-    return path
-
-
 def _run_lbm(shape: Shape, grid: tuple[int, int], re: float):
     """The solver on ``shape`` to steady state with a progress bar, by the dataset's recipe
     (:func:`~flowlearn.data.flow_dataset.run_to_steady`); returns ``(fields, mask, report,
@@ -245,6 +218,7 @@ def predict(
 
     from flowlearn.data.flow_fields import FIELD_NAMES, FIELDS
     from flowlearn.physics.geometry import ShapeError, body_on_grid
+    from flowlearn.physics.lbm.output import write_vti
     from flowlearn.safety import OutputError, check_folder, write_replacing
     from flowlearn.training.surrogate import ReynoldsRangeWarning
 
@@ -358,7 +332,7 @@ def predict(
     try:
         check_folder(out, "--out")
         write_replacing(files[".nc"], ds.to_netcdf)
-        write_replacing(files[".vti"], lambda tmp: write_prediction_vti(ds, tmp))
+        write_replacing(files[".vti"], lambda tmp: write_vti(ds, tmp))
     except (OSError, ValueError, TypeError) as exc:
         raise _fail(f"cannot write into {out}: {exc}") from None
     from flowlearn.report.panels import field_panels_png
@@ -490,18 +464,6 @@ def export_model(
 
 
 # ------------------------------------------------------------------------------ bench
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
-
-
 def _untrained_surrogate(grid: tuple[int, int], spec, status, model: str = "unet") -> Any:
     """A default-size network of ``model`` (a name of the experiment's ``MODELS``: FlowUNet base
     16, depth 3, or GuoCNN width 16), random weights, normaliser fitted on the first steady LBM
@@ -527,7 +489,9 @@ def _untrained_surrogate(grid: tuple[int, int], spec, status, model: str = "unet
     return FlowSurrogate([Member(architecture, net, inputs, norm)], grid)
 
 
-@bench_app.command("surrogate", epilog="Example: flowlearn bench surrogate --grid 64x32 --n-lbm 3")
+BENCH_EPILOG = "Example: flowlearn bench surrogate --grid 64x32 --n-lbm 3"
+
+
 @_paragraphs
 def bench_surrogate(
     run_dir: Annotated[
@@ -615,7 +579,9 @@ def bench_surrogate(
             raise _fail(str(exc), code=1) from None
     result["surrogate"]["model"] = what
     if json_out:
-        typer.echo(json.dumps(_json_safe(result), indent=2))
+        from flowlearn.experiments import jsonable
+
+        typer.echo(json.dumps(jsonable(result), indent=2))
         return
     lbm = result["lbm"]
     sur = result["surrogate"]
@@ -648,12 +614,3 @@ def bench_surrogate(
         _note(f"{lbm['not_ok']} LBM sample(s) not steady, left out of the mean: {', '.join(bad)}")
     if not lbm["ok"]:
         _warn("no LBM sample reached a steady state: no speed-up to report; try a larger --grid")
-
-
-# ------------------------------------------------------------------------------ mount
-def add_surrogate_commands(app: typer.Typer) -> None:
-    """Mount ``dataset``, ``predict`` and ``export`` on the main app (``bench surrogate`` is
-    registered on ``bench_app`` when this module is imported)."""
-    app.add_typer(dataset_app, name="dataset")
-    app.command("predict", epilog=PREDICT_EPILOG)(predict)
-    app.command("export", epilog=EXPORT_EPILOG)(export_model)

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from flowlearn.data.cache import cache_dir
+
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "test")
@@ -261,12 +263,6 @@ def read_verified(path: Path, expected: str) -> bytes:
 def repo_data_dir() -> Path:
     """``<repo>/../shared/data``: a development checkout's reference data (src layout)."""
     return Path(__file__).resolve().parents[4] / "shared" / "data"
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/flowlearn`` or ``~/.cache/flowlearn``: where downloads go."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "flowlearn"
 
 
 def _file_in(folder: Path, name: str) -> Path | None:

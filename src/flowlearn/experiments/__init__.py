@@ -16,11 +16,12 @@ from flowlearn.experiments._runs import (
     RunDirError,
     RunRecord,
     execute,
+    jsonable,
     launch_rank,
     load_run,
     new_run_dir,
-    resolve_device,
 )
+from flowlearn.training import resolve_device
 
 # Modules holding an ``EXPERIMENT`` record; the tour sorts them by ``Experiment.order``.
 _MODULES = (
@@ -76,6 +77,7 @@ __all__ = [
     "build_config",
     "execute",
     "get",
+    "jsonable",
     "launch_rank",
     "load_run",
     "names",

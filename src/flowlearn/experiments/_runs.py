@@ -153,19 +153,6 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def resolve_device(device: str) -> str:
-    """'auto' -> 'cuda' when a GPU is visible, else 'cpu'; 'cuda' without a GPU is an error."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            "device 'cuda' was asked for but torch sees no CUDA device: use --device cpu"
-        )
-    return device
-
-
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Run the block with ``n`` torch threads, then restore the previous count.
@@ -189,11 +176,13 @@ def config_to_yaml(experiment: str, config: ExperimentConfig) -> str:
     return yaml.safe_dump(body, sort_keys=False)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with NumPy types as Python ones, tuples as lists, NaN as None and infinities
+    as the strings \"inf\" / \"-inf\": what ``json.dumps`` writes as strict JSON."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -264,7 +253,7 @@ def save_result(run_dir: Path, name: str, result: Result, wall_time_s: float) ->
         raise TypeError("Result.claims must hold Claim objects")
     body = {
         "experiment": name,
-        "metrics": _jsonable(result.metrics),
+        "metrics": jsonable(result.metrics),
         "claims": [c.to_dict() for c in result.claims],
         "wall_time_s": round(wall_time_s, 3),
         "flowlearn_version": __version__,

@@ -25,8 +25,8 @@ from flowlearn.data.mnist import to_tensor
 from flowlearn.evaluation.classification import predict, worst_examples
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import resolve_device
 from flowlearn.models.autoencoder import ConvAutoencoder
+from flowlearn.training import resolve_device
 
 #: Chollet 2016: "The model converges to a loss of 0.094" (50 epochs); the issue says 0.094-0.10
 TALK_LOSS = (0.094, 0.10)

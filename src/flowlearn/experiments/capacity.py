@@ -28,7 +28,7 @@ from flowlearn.evaluation.capacity import (
     polynomial_capacity_sweep,
 )
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
-from flowlearn.experiments._runs import resolve_device
+from flowlearn.training import resolve_device
 
 #: the slide's rule-based model and the law the data are drawn from
 LAW_COEFFICIENT = 3.0

@@ -34,8 +34,8 @@ from flowlearn.evaluation.classification import (
 )
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import resolve_device
 from flowlearn.models.autoencoder import ConvAutoencoder
+from flowlearn.training import resolve_device
 
 SHOTS = (1, 5, 10)
 #: clusters are "similar elements" when at least this fraction of each is its majority digit

@@ -39,7 +39,8 @@ from pydantic import Field, model_validator
 from torch import nn
 
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
-from flowlearn.experiments._runs import resolve_device, torch_threads
+from flowlearn.experiments._runs import torch_threads
+from flowlearn.training import resolve_device
 
 log = logging.getLogger("flowlearn")
 

@@ -35,6 +35,7 @@ from pydantic import Field, field_validator
 from torch.utils.data import DataLoader, TensorDataset
 
 from flowlearn.data import flow_dataset as fd
+from flowlearn.data.cache import flow_datasets_dir
 from flowlearn.data.flow_fields import (
     FIELD_NAMES,
     INPUT_NAMES,
@@ -45,13 +46,12 @@ from flowlearn.data.flow_fields import (
     make_inputs,
     split_indices,
 )
-from flowlearn.data.mnist import cache_dir
 from flowlearn.evaluation import flow_metrics as fm
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
-from flowlearn.experiments._runs import launch_rank, resolve_device, seed_everything
+from flowlearn.experiments._runs import launch_rank, seed_everything
 from flowlearn.physics.shape_families import FAMILIES, HELDOUT_FAMILIES, TRAIN_FAMILIES
 from flowlearn.safety.memory import require_memory
-from flowlearn.training import LAST_CHECKPOINT, SupervisedModule, fit
+from flowlearn.training import LAST_CHECKPOINT, SupervisedModule, fit, resolve_device
 from flowlearn.training.surrogate import (
     ARCHITECTURES,
     MEMBER_DIR,
@@ -165,7 +165,7 @@ def _say(text: str) -> None:
 
 def dataset_dir(config: Config) -> Path:
     """Where the run's generated datasets are cached (``data_dir`` or the user cache)."""
-    return Path(config.data_dir) if config.data_dir else cache_dir() / "flow-datasets"
+    return Path(config.data_dir) if config.data_dir else flow_datasets_dir()
 
 
 def specs(config: Config) -> dict[str, fd.FlowDatasetSpec]:

@@ -20,8 +20,8 @@ from pydantic import Field
 from flowlearn.data.mnist import RandomAffine, to_tensor
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import resolve_device
 from flowlearn.models.lenet import PAPER_COUNTS, LeNet5, paper_scaling
+from flowlearn.training import resolve_device
 
 TALK_ERROR = 0.01
 #: "~1 %" holds within this (absolute error)

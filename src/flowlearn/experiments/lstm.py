@@ -17,8 +17,8 @@ from pydantic import Field
 from flowlearn.data.mnist import to_tensor
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import resolve_device
 from flowlearn.models.rnn import RowLSTM
+from flowlearn.training import resolve_device
 
 TARGET = 0.97
 

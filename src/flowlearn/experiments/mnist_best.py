@@ -23,8 +23,9 @@ from flowlearn.data.mnist import RandomAffine, to_tensor
 from flowlearn.evaluation.classification import predict
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import resolve_device, seed_everything
+from flowlearn.experiments._runs import seed_everything
 from flowlearn.models.cnn import SmallCNN
+from flowlearn.training import resolve_device
 
 TALK_ERROR = 0.0021
 TARGET_ERROR = 0.005

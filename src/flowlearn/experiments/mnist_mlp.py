@@ -21,8 +21,8 @@ from torch import nn
 from flowlearn.data.mnist import to_tensor
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import resolve_device
 from flowlearn.models.mlp import MLP
+from flowlearn.training import resolve_device
 
 TALK_ACCURACY = 0.915
 #: Softmax regression "is" the slide's model when 91.5 % lies inside the 95 % binomial

@@ -23,7 +23,6 @@ from flowlearn.data import mnist
 from flowlearn.data.mnist import to_tensor
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import resolve_device
 from flowlearn.models.zoo import (
     INCEPTION,
     AlexNet,
@@ -33,6 +32,7 @@ from flowlearn.models.zoo import (
     resnet18,
     resnet50,
 )
+from flowlearn.training import resolve_device
 
 log = logging.getLogger("flowlearn")
 

@@ -34,8 +34,9 @@ from flowlearn.data.playground import (
     train_test_split,
 )
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
-from flowlearn.experiments._runs import resolve_device, torch_threads
+from flowlearn.experiments._runs import torch_threads
 from flowlearn.models.mlp import MLP
+from flowlearn.training import resolve_device
 
 log = logging.getLogger("flowlearn")
 

@@ -24,8 +24,8 @@ from flowlearn.data.mnist import to_tensor
 from flowlearn.evaluation.classification import predict
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import resolve_device
 from flowlearn.models.vae import VAE, negative_elbo
+from flowlearn.training import resolve_device
 
 #: the latent map separates the digits when a 5-NN vote in 2-D gets at least this accuracy
 MAP_ACCURACY = 0.7

@@ -26,6 +26,7 @@ from flowlearn.training._trainer import (
     RandomState,
     fit,
     make_trainer,
+    resolve_device,
 )
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "fit",
     "load_checkpoint",
     "make_trainer",
+    "resolve_device",
     "save_weights",
 ]

@@ -186,15 +186,17 @@ class _SafetensorsModelCheckpoint(ModelCheckpoint):
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
 
-def _accelerator(device: str) -> str:
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'; 'cuda' without a GPU and unknown
+    names are ``ValueError`` s that say what to use instead."""
     if device not in DEVICES:
         raise ValueError(f"device {device!r} unknown; choose one of {', '.join(DEVICES)}")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError(
-            "device 'cuda' was asked for but torch sees no CUDA device: use device='cpu' or "
-            "'auto', or install a CUDA build of torch"
+            "device 'cuda' was asked for but torch sees no CUDA device: use --device cpu "
+            "(device='cpu' in Python) or auto, or install a CUDA build of torch"
         )
     return device
 
@@ -257,7 +259,7 @@ def make_trainer(
         )
     if "callbacks" in trainer_kwargs:
         raise TypeError("make_trainer takes callbacks through extra_callbacks=, not callbacks=")
-    accelerator = _accelerator(device)
+    accelerator = resolve_device(device)
     run_dir = Path(run_dir)
 
     callbacks: list[Callback] = [RandomState()]

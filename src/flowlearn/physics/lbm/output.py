@@ -134,10 +134,13 @@ def _write_format(ds, path: Path) -> Path:
 
 
 def _vtk_arrays(ds) -> tuple[tuple[int, int, int], float, list[tuple[str, np.ndarray, int]]]:
-    """Dims (nx, ny, nz), spacing and point arrays in VTK order (x fastest)."""
+    """Dims (nx, ny, nz), spacing and point arrays in VTK order (x fastest): the velocity
+    ``(u, v[, w])`` as a vector, then every other variable over the grid's dims as a scalar
+    (p, rho, vorticity, mask, sdf, and whatever a caller added: a spread, an error)."""
     nx, ny = ds.sizes["x"], ds.sizes["y"]
     nz = ds.sizes.get("z", 1)
     dx = float(ds.x[1] - ds.x[0]) if nx > 1 else 1.0
+    grid_dims = DIMS[3] if "z" in ds.sizes else DIMS[2]
 
     def order(a: np.ndarray) -> np.ndarray:
         a = np.asarray(a, dtype=np.float32)
@@ -148,9 +151,9 @@ def _vtk_arrays(ds) -> tuple[tuple[int, int, int], float, list[tuple[str, np.nda
     w = ds["w"].values if "w" in ds else np.zeros_like(ds["u"].values)
     vel = np.stack([order(ds["u"].values), order(ds["v"].values), order(w)], axis=1)
     arrays.append(("velocity", vel, 3))
-    for name in ("p", "rho", "vorticity", "mask", "sdf"):
-        if name in ds:
-            arrays.append((name, order(ds[name].values), 1))
+    for name, var in ds.data_vars.items():
+        if name not in ("u", "v", "w") and var.dims == grid_dims:
+            arrays.append((str(name), order(var.values), 1))
     return (nx, ny, nz), dx, arrays
 
 
