@@ -180,7 +180,7 @@ def test_two_rank_launch_trains_with_ddp_and_reports_once(tmp_path):
 
 
 def test_epochs_fit_the_time_budget():
-    from flowlearn.experiments.flow_surrogate import fit_epochs_to_budget
+    from flowlearn.training.ensemble import fit_epochs_to_budget
 
     plan = [("unet", 0), ("unet", 1), ("guo", 0)]
     asked = {"unet": 100, "guo": 200}

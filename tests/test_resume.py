@@ -59,6 +59,7 @@ def _one_thread(one_torch_thread):
 
 
 def _surrogate_data(n: int, seed: int):
+    from flowlearn.data.flow_dataset import FlowSamples
     from flowlearn.data.flow_fields import make_inputs
 
     rng = np.random.default_rng(seed)
@@ -67,23 +68,31 @@ def _surrogate_data(n: int, seed: int):
     mask = sdf < -1.0
     re = rng.uniform(10, 40, size=n)
     y = rng.normal(size=(n, 3, ny, nx)).astype(np.float32)
-    return {"x": make_inputs(sdf, mask, re), "y": y, "re": re}
+    blank = np.zeros(n)
+    return FlowSamples(
+        x=make_inputs(sdf, mask, re), y=y, mask=mask, re=re, cd=blank, cl=blank,
+        ref_length=blank + 4, family=np.array(["circle"] * n), lbm_seconds=blank, steps=blank,
+        index=np.arange(n),
+    )  # fmt: skip
 
 
 def test_flow_surrogate_member_resumes_exactly(tmp_path, monkeypatch):
     from flowlearn.data.flow_fields import Normaliser
-    from flowlearn.experiments import flow_surrogate as fs
+    from flowlearn.training import ensemble
 
-    config = fs.Config(grid=(32, 16), width=4, batch_size=4, mirror=True, device="cpu")
+    plan = ensemble.EnsemblePlan(grid=(32, 16), width=4, batch_size=4, mirror=True)
     train, val = _surrogate_data(12, 0), _surrogate_data(4, 1)
-    norm = Normaliser.fit(train["x"], train["y"], train["re"])
+    norm = Normaliser.fit(train.x, train.y, train.re)
 
     def member(run_dir, epochs):
-        fs._train_member("unet", 0, config, norm, train, val, run_dir, "cpu", "", epochs)
-        return run_dir / "models" / "unet-0" / "checkpoints" / "last.safetensors"
+        folder = run_dir / "models" / "unet-0"
+        ensemble.train_member(
+            plan, "unet", 0, norm, train, val, folder, epochs=epochs, device="cpu"
+        )
+        return folder / "checkpoints" / "last.safetensors"
 
     straight = _weights(member(tmp_path / "straight", 4))
-    calls = _interrupting(monkeypatch, fs, 2)
+    calls = _interrupting(monkeypatch, ensemble, 2)
     stopped = member(tmp_path / "resumed", 4)
     assert load_checkpoint(stopped).epoch == 1, "the first call stopped after 2 epochs"
     torch.manual_seed(999)  # a new process: other global state, which the checkpoint overrides

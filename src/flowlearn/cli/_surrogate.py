@@ -470,7 +470,7 @@ def _untrained_surrogate(grid: tuple[int, int], spec, status, model: str = "unet
     sample of ``spec``."""
     from flowlearn.data.flow_dataset import OK, compute_sample
     from flowlearn.data.flow_fields import Normaliser, make_inputs
-    from flowlearn.experiments.flow_surrogate import MODELS
+    from flowlearn.training.ensemble import MODELS
     from flowlearn.training.surrogate import FlowSurrogate, Member, build_model
 
     nx, ny = grid

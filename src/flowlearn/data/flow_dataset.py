@@ -675,6 +675,56 @@ def read(path: str | Path, *, progress: Callable[[str], None] | None = None):
         raise DatasetError(f"{path}: a chunk cannot be read back intact ({exc})") from None
 
 
+@dataclass
+class FlowSamples:
+    """Stored samples in memory, as a surrogate reads them: inputs ``x (N, 3, ny, nx)`` and
+    fields ``y (N, 3, ny, nx)`` (float32, :mod:`flowlearn.data.flow_fields`), the solid ``mask
+    (N, ny, nx)``, per sample ``re``, the LBM's ``cd`` / ``cl``, the body's ``ref_length``
+    (cells), its ``family`` name, ``lbm_seconds``, ``steps`` and its ``index`` in the store."""
+
+    x: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+    re: np.ndarray
+    cd: np.ndarray
+    cl: np.ndarray
+    ref_length: np.ndarray
+    family: np.ndarray
+    lbm_seconds: np.ndarray
+    steps: np.ndarray
+    index: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.re)
+
+    @property
+    def sdf(self) -> np.ndarray:
+        return self.x[:, 0]
+
+    def subset(self, idx: np.ndarray) -> FlowSamples:
+        return FlowSamples(**{k: getattr(self, k)[idx] for k in self.__dataclass_fields__})
+
+
+def read_samples(path: str | Path) -> FlowSamples:
+    """The stored samples of the dataset at ``path``, verified (:func:`read`) and in memory."""
+    from flowlearn.data.flow_fields import make_inputs
+
+    ds = read(path)
+    return FlowSamples(
+        x=make_inputs(ds["sdf"].values, ds["mask"].values, ds["re"].values),
+        y=np.stack([ds[k].values for k in FIELD_NAMES], axis=1).astype(np.float32),
+        mask=ds["mask"].values.astype(bool),
+        re=ds["re"].values,
+        cd=ds["cd"].values,
+        cl=ds["cl"].values,
+        ref_length=ds["ref_length"].values,
+        family=ds["family_name"].values.astype(str),
+        lbm_seconds=ds["lbm_seconds"].values,
+        steps=ds["steps"].values,
+        index=ds["sample"].values,
+    )
+
+
 def summary(path: str | Path) -> dict[str, Any]:
     """Counts per status and family, Re range, fingerprint: what ``dataset info`` prints."""
     ds = load(path, only_ok=False)

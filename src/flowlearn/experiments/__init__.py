@@ -12,16 +12,15 @@ from functools import cache
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
 from flowlearn.experiments._config import ConfigError, build_config
 from flowlearn.experiments._runs import (
-    LaunchError,
     RunDirError,
     RunRecord,
     execute,
     jsonable,
-    launch_rank,
     load_run,
     new_run_dir,
 )
 from flowlearn.training import resolve_device
+from flowlearn.training.launch import LaunchError, launch_rank
 
 # Modules holding an ``EXPERIMENT`` record; the tour sorts them by ``Experiment.order``.
 _MODULES = (

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import platform
-import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,8 @@ import yaml
 
 from flowlearn import __version__
 from flowlearn.experiments._base import Claim, Experiment, ExperimentConfig, Result
+from flowlearn.training import seed_everything
+from flowlearn.training.launch import launch_rank
 
 log = logging.getLogger("flowlearn")
 
@@ -57,42 +58,8 @@ def new_run_dir(out: Path, experiment: str, now: datetime | None = None) -> Path
     raise RuntimeError(f"could not create a new run directory under {parent}")
 
 
-class LaunchError(ValueError):
-    """A launcher's environment (torchrun, srun) that flowlearn cannot use as it stands."""
-
-
 class RunDirError(ValueError):
     """A run directory whose files are missing or damaged; the message names the file."""
-
-
-def _env_int(name: str, minimum: int) -> int:
-    raw = os.environ[name]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise LaunchError(
-            f"{name}={raw!r} is not an integer: launchers (torchrun, srun) set it; unset it to "
-            "run a single process"
-        ) from None
-    if value < minimum:
-        raise LaunchError(f"{name}={value} is below {minimum}: launchers set it; unset it")
-    return value
-
-
-def launch_rank() -> tuple[int, int]:
-    """``(rank, world size)`` of this process when a launcher started several copies of the same
-    command (torchrun, or SLURM's srun with several tasks); ``(0, 1)`` otherwise. A
-    :class:`LaunchError` names a variable that is not a usable integer."""
-    env = os.environ
-    if "RANK" in env and "WORLD_SIZE" in env:
-        rank, world = _env_int("RANK", 0), _env_int("WORLD_SIZE", 1)
-    elif "SLURM_NTASKS" in env and _env_int("SLURM_NTASKS", 1) > 1 and "SLURM_PROCID" in env:
-        rank, world = _env_int("SLURM_PROCID", 0), _env_int("SLURM_NTASKS", 1)
-    else:
-        return 0, 1
-    if rank >= world:
-        raise LaunchError(f"rank {rank} is not below the world size {world}: check the launcher")
-    return rank, world
 
 
 def _launch_id() -> str:
@@ -141,16 +108,6 @@ def shared_run_dir(
             raise TimeoutError(f"rank {rank}: rank 0 did not create {path} in {timeout_s:.0f} s")
         time.sleep(0.5)
     return path
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch; make torch pick deterministic CPU kernels."""
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - third-party code may still use the global generator
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 @contextmanager

@@ -23,9 +23,8 @@ from flowlearn.data.mnist import RandomAffine, to_tensor
 from flowlearn.evaluation.classification import predict
 from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
-from flowlearn.experiments._runs import seed_everything
 from flowlearn.models.cnn import SmallCNN
-from flowlearn.training import resolve_device
+from flowlearn.training import resolve_device, seed_everything
 
 TALK_ERROR = 0.0021
 TARGET_ERROR = 0.005

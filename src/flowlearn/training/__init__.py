@@ -27,6 +27,7 @@ from flowlearn.training._trainer import (
     fit,
     make_trainer,
     resolve_device,
+    seed_everything,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "make_trainer",
     "resolve_device",
     "save_weights",
+    "seed_everything",
 ]

@@ -42,6 +42,14 @@ BEST_CHECKPOINT = "best" + CHECKPOINT_SUFFIX
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch; make torch pick deterministic CPU kernels."""
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - third-party code may still use the global generator
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
 class RandomState(Callback):
     """Saves the global random generators (Python, NumPy, torch, CUDA) in every checkpoint.
 

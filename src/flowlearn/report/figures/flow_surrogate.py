@@ -19,14 +19,11 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from flowlearn.evaluation.surrogate_scorecard import GUO_ERROR, Scorecard
+from flowlearn.evaluation.surrogate_scorecard import TARGET_DEFAULT_ERROR as TARGET_ERROR
 from flowlearn.experiments import RunRecord
 from flowlearn.report.figures._base import Figure
 
-#: Guo et al. 2016: mean relative velocity error on unseen car profiles (the experiment's
-#: ``GUO_ERROR``; repeated here so that drawing a report never imports torch).
-GUO_ERROR = (0.0198, 0.0269)
-#: the issue's target for the default run, in distribution
-TARGET_ERROR = 0.05
 #: the band around y = x in the drag plot
 CD_BAND = 0.05
 
@@ -271,8 +268,8 @@ def _errors(run: RunRecord) -> Figure | None:
     _log_y_if_wide(ax, np.concatenate(all_values))
     ax.set_ylabel("relative velocity error (%)")
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    n = _num(run.metrics.get("ensemble"))
-    model = f"surrogate (ensemble of {n:.0f})" if np.isfinite(n) else "surrogate"
+    card = Scorecard.from_metrics(run.metrics)
+    model = f"surrogate (ensemble of {card.ensemble})"
     handles = [Patch(facecolor=mpl.colors.to_rgba(c, 0.25), edgecolor=c) for _, c in parts]
     names = [f"{model}, {'test' if p == 'test' else 'held out'}" for p, _ in parts]
     if with_guo:
@@ -282,8 +279,7 @@ def _errors(run: RunRecord) -> Figure | None:
     names += ["Guo et al. 2016: 1.98-2.69 %", "target: 5 %"]
     ax.legend(handles, names, fontsize=7, loc="upper left", framealpha=0.9)
     ax.set_title(
-        f"mean error: test {_pct(run.metrics.get('test_error'))}, "
-        f"held out {_pct(run.metrics.get('heldout_error'))}",
+        f"mean error: test {_pct(card.test_error)}, held out {_pct(card.heldout_error)}",
         fontsize=9,
         pad=16,
     )
@@ -356,10 +352,9 @@ def _drag(run: RunRecord) -> Figure | None:
     ax.set_ylabel("Cd, surrogate (control volume on the predicted fields)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
-    m = run.metrics
+    card = Scorecard.from_metrics(run.metrics)
     ax.set_title(
-        f"median |ΔCd|/Cd: test {_pct(m.get('cd_error_test'))}, "
-        f"held out {_pct(m.get('cd_error_heldout'))}",
+        f"median |ΔCd|/Cd: test {_pct(card.cd_error_test)}, held out {_pct(card.cd_error_heldout)}",
         fontsize=9,
     )
     return Figure(
@@ -401,10 +396,10 @@ def _reynolds(run: RunRecord) -> Figure | None:
     ax.set_ylabel("relative velocity error (%)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    m = run.metrics
+    card = Scorecard.from_metrics(run.metrics)
     ax.set_title(
-        f"mean error below the range {_pct(m.get('re_sweep_error_below'))}, inside "
-        f"{_pct(m.get('re_sweep_error_inside'))}, above {_pct(m.get('re_sweep_error_above'))}",
+        f"mean error below the range {_pct(card.re_sweep_error_below)}, inside "
+        f"{_pct(card.re_sweep_error_inside)}, above {_pct(card.re_sweep_error_above)}",
         fontsize=9,
     )
     return Figure(
@@ -447,10 +442,10 @@ def _trust(run: RunRecord) -> Figure | None:
     ax.set_xlabel("ensemble spread σ/U per pixel (std of the members)")
     ax.set_ylabel("absolute error per pixel, |Δu|/U and |Δv|/U")
     ax.legend(fontsize=8, loc="upper left")
-    m = run.metrics
+    card = Scorecard.from_metrics(run.metrics)
     ax.set_title(
-        f"Spearman ρ: pixels {_fmt(m.get('spread_error_spearman_pixels'))}, "
-        f"samples {_fmt(m.get('spread_error_spearman_samples'))}",
+        f"Spearman ρ: pixels {_fmt(card.spread_error_spearman_pixels)}, "
+        f"samples {_fmt(card.spread_error_spearman_samples)}",
         fontsize=10,
     )
     return Figure(
