@@ -115,7 +115,7 @@ def _run_case(
         f"{report.steps} steps in {report.wall_time_s:.1f} s, "
         f"residual {report.residual:.2e}: {state}"
     )
-    if any(s.name == "obstacle" for s in case.solver._links):
+    if "obstacle" in case.solver.link_names:
         coeff = case.coefficients()
         console.print(f"Cd = {coeff['cd']:.4f}   Cl = {coeff['cl']:.5f}")
     targets = [p for p in (out, vtk) if p is not None]

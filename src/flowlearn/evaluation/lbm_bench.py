@@ -16,8 +16,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from flowlearn.physics.lbm import Obstacle, PressureOutlet, VelocityInlet, make_solver
-from flowlearn.physics.lbm._kernels import default_threads, lattice, vector_instruction_set
+from flowlearn.physics.lbm import (
+    Obstacle,
+    PressureOutlet,
+    VelocityInlet,
+    default_threads,
+    lattice,
+    make_solver,
+    vector_instruction_set,
+)
 from flowlearn.physics.lbm.collision import collision_from_name
 
 

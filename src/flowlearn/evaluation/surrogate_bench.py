@@ -226,7 +226,7 @@ def bench(
     ``grid``, ``lbm`` (see :func:`time_lbm`), ``surrogate`` (see :func:`time_surrogate`),
     ``speedup`` ``{batch: lbm / surrogate}`` (NaN if no LBM sample was steady), ``threads``.
     """
-    from flowlearn.physics.lbm._kernels import default_threads
+    from flowlearn.physics.lbm import default_threads
 
     if tuple(spec.grid) != tuple(surrogate.grid):
         raise ValueError(

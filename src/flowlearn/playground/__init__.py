@@ -1,1 +1,3 @@
-"""The local web playground (a later issue)."""
+"""The local web playground (a later issue): nothing public yet."""
+
+__all__: list[str] = []

@@ -12,7 +12,12 @@ Quick start (Schäfer–Turek 2D-1: 440 x 82 cells, ~31k steps, about a minute o
 """
 
 from flowlearn.physics.lbm import cases, observables, output
-from flowlearn.physics.lbm._kernels import Lattice, lattice, vector_instruction_set
+from flowlearn.physics.lbm._kernels import (
+    Lattice,
+    default_threads,
+    lattice,
+    vector_instruction_set,
+)
 from flowlearn.physics.lbm.boundaries import (
     ConvectiveOutflow,
     MovingWall,
@@ -53,6 +58,7 @@ __all__ = [
     "VelocityInlet",
     "cases",
     "coefficients",
+    "default_threads",
     "lattice",
     "make_solver",
     "observables",

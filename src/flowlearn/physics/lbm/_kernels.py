@@ -101,7 +101,8 @@ def empty_pdfs(shape: tuple[int, ...], q: int, dtype: str) -> np.ndarray:
     return view.transpose(*range(view.ndim - 1, 0, -1), 0)
 
 
-def _fields(stencil: str, dtype: str):
+def pdf_fields(stencil: str, dtype: str):
+    """The symbolic source and destination PDF fields of a kernel (fzyx layout)."""
     import pystencils as ps
 
     lat = lattice(stencil)
@@ -196,7 +197,7 @@ def stream_collide(
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}")
-    src, dst = _fields(stencil, dtype)
+    src, dst = pdf_fields(stencil, dtype)
     # Global common-subexpression elimination cuts the TRT update from 163 to 94 flops per
     # cell (BGK: 99 -> ~60), which keeps TRT closer to the memory bound on few cores.
     opt = LBMOptimisation(symbolic_field=src, symbolic_temporary_field=dst, cse_global=True)
@@ -269,7 +270,7 @@ def boundary_kernel(stencil: str, dtype: str, kind: str, compressible: bool = Fa
     index_field = ps.Field.create_generic(
         "indexField", spatial_dimensions=1, field_type=ps.FieldType.INDEXED, dtype=index_dtype
     )
-    src, _ = _fields(stencil, dtype)
+    src, _ = pdf_fields(stencil, dtype)
     ast = create_lattice_boltzmann_boundary_kernel(
         src, index_field, method_obj, obj, target=ps.Target.CPU, default_dtype=dtype
     )

@@ -74,7 +74,7 @@ def stream_collide_kernel(
         raise ValueError(
             f"dtype {dtype!r} is not supported; choose one of {', '.join(_kernels.DTYPES)}"
         )
-    src, dst = _kernels._fields(stencil, dtype)
+    src, dst = _kernels.pdf_fields(stencil, dtype)
     opt = LBMOptimisation(symbolic_field=src, symbolic_temporary_field=dst, cse_global=True)
     if index_dtype not in ("int64", "int32"):
         raise ValueError(f"index_dtype {index_dtype!r}: choose 'int64' or 'int32'")

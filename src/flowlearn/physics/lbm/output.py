@@ -77,8 +77,9 @@ def to_dataset(solver, units: LatticeUnits, *, name: str = "flow", attrs: dict |
     else:
         omega = observables.vorticity(u * vel, dx)
         data["vorticity"] = (dims, omega, {"units": "1/s"})
-    if getattr(solver, "_sdf", None) is not None:
-        sdf = to_public(solver._sdf[inner]) * dx
+    body = getattr(solver, "sdf", None)  # a solver of periodic boxes has no body
+    if body is not None:
+        sdf = to_public(body[inner]) * dx
         data["sdf"] = (dims, sdf, {"units": "m", "long_name": "signed distance, < 0 in solid"})
     all_attrs = {
         "title": name,

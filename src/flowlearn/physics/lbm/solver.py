@@ -211,6 +211,16 @@ class Solver:
         if n_fluid == 0:
             raise ValueError("the domain has no fluid cell: the obstacle fills it")
 
+    @property
+    def sdf(self) -> np.ndarray | None:
+        """The bodies' signed distance on the padded grid (x first, cells), None without one."""
+        return self._sdf
+
+    @property
+    def link_names(self) -> tuple[str, ...]:
+        """The names of the boundaries with links to the fluid (``"obstacle"``, walls, ...)."""
+        return tuple(s.name for s in self._links)
+
     def _wrap(self, a: np.ndarray) -> np.ndarray:
         """Fill the ghost layers of periodic axes with their periodic images, so a body that
         crosses a periodic side gets its links there too."""
