@@ -16,7 +16,7 @@ from flowlearn.evaluation.capacity import (
     polynomial_capacity_sweep,
 )
 from flowlearn.experiments import execute, load_run
-from flowlearn.experiments.capacity import EXPERIMENT, Config, run
+from flowlearn.experiments.fundamentals.capacity import EXPERIMENT, Config, run
 from flowlearn.report.figures import drawer
 
 #: a run small enough for a unit test (about a second): few draws, two tiny networks

@@ -19,7 +19,7 @@ from flowlearn.evaluation.geometry_of_high_dimensions import (
     sample_cube,
 )
 from flowlearn.experiments import execute, load_run
-from flowlearn.experiments.dimensionality import EXPERIMENT, Config, run
+from flowlearn.experiments.fundamentals.dimensionality import EXPERIMENT, Config, run
 from flowlearn.report.figures import drawer
 
 TINY = {

@@ -11,7 +11,7 @@ import pytest
 import scipy.ndimage as ndi
 
 from flowlearn.experiments import ConfigError, build_config, execute, load_run
-from flowlearn.experiments.filters import (
+from flowlearn.experiments.fundamentals.filters import (
     EXPERIMENT,
     KERNELS,
     SCIPY_MODE,

@@ -218,7 +218,7 @@ def test_a_time_budget_cuts_the_epochs_and_the_run_says_so(run_dir):
 
 
 def test_a_time_budget_is_refused_under_a_multi_rank_launch(tmp_path, monkeypatch):
-    from flowlearn.experiments import flow_surrogate
+    from flowlearn.experiments.cfd import flow_surrogate
 
     monkeypatch.setenv("RANK", "0")
     monkeypatch.setenv("WORLD_SIZE", "2")

@@ -14,7 +14,7 @@ from matplotlib.image import AxesImage
 
 from flowlearn.experiments import RunRecord
 from flowlearn.report.figures import drawer
-from flowlearn.report.figures.flow_surrogate import draw
+from flowlearn.report.figures.cfd.flow_surrogate import draw
 
 NAMES = [
     "surrogate_fields",

@@ -6,12 +6,11 @@ import json
 
 import pytest
 
-from flowlearn.experiments import (
+from flowlearn.experiments import execute, load_run
+from flowlearn.experiments.fundamentals import (
     autoencoder,
     clustering,
-    execute,
     lenet5,
-    load_run,
     lstm,
     mnist_best,
     mnist_mlp,

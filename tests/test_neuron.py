@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from flowlearn.experiments import ConfigError, build_config, execute, load_run
-from flowlearn.experiments.neuron import EXPERIMENT, make_network, site_loss
+from flowlearn.experiments.fundamentals.neuron import EXPERIMENT, make_network, site_loss
 from flowlearn.report.figures import drawer
 
 #: a run small enough for a unit test (a few seconds): one classification and one regression set

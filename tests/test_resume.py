@@ -103,7 +103,7 @@ def test_flow_surrogate_member_resumes_exactly(tmp_path, monkeypatch):
 
 def test_mnist_loader_with_distortions_resumes_exactly(tmp_path, monkeypatch):
     from flowlearn.data.mnist import RandomAffine
-    from flowlearn.experiments import _mnist as M
+    from flowlearn.experiments.fundamentals import _mnist as M
     from flowlearn.models.mlp import MLP
     from flowlearn.training import SupervisedModule
 

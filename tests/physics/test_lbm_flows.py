@@ -212,7 +212,7 @@ def test_schafer_turek_2d1_full():
 def test_2d2_collision_follows_the_config(monkeypatch):
     from pydantic import ValidationError
 
-    from flowlearn.experiments import lbm_validation as lv
+    from flowlearn.experiments.cfd import lbm_validation as lv
     from flowlearn.physics.lbm import BGK, TRT
 
     seen = []
@@ -236,7 +236,7 @@ def test_2d2_collision_follows_the_config(monkeypatch):
 
 @pytest.mark.slow
 def test_schafer_turek_2d2_strouhal():
-    from flowlearn.experiments.lbm_validation import Config, _schafer_turek_2d2
+    from flowlearn.experiments.cfd.lbm_validation import Config, _schafer_turek_2d2
 
     arrays: dict = {}
     result = _schafer_turek_2d2(Config(unsteady_u_lattice=0.04), 20, arrays)

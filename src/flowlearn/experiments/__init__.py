@@ -1,4 +1,6 @@
-"""One module per experiment of the talk; :func:`registry` lists them in the talk's order.
+"""One module per experiment of the talk, grouped by the talk's tracks (``fundamentals/``: the
+basics of deep learning on toy data and MNIST; ``cfd/``: flows made by flowlearn's solver);
+:func:`registry` lists them in the talk's order.
 
 Public surface: :func:`get`, :func:`names`, :func:`registry`, the contract classes and the run
 machinery (:func:`execute`, :func:`load_run`, :func:`build_config`).
@@ -24,20 +26,20 @@ from flowlearn.training.launch import LaunchError, launch_rank
 
 # Modules holding an ``EXPERIMENT`` record; the tour sorts them by ``Experiment.order``.
 _MODULES = (
-    "capacity",
-    "dimensionality",
-    "filters",
-    "neuron",
-    "mnist_mlp",
-    "lenet5",
-    "mnist_best",
-    "model_zoo",
-    "autoencoder",
-    "clustering",
-    "vae",
-    "lstm",
-    "lbm_validation",
-    "flow_surrogate",
+    "fundamentals.capacity",
+    "fundamentals.dimensionality",
+    "fundamentals.filters",
+    "fundamentals.neuron",
+    "fundamentals.mnist_mlp",
+    "fundamentals.lenet5",
+    "fundamentals.mnist_best",
+    "fundamentals.model_zoo",
+    "fundamentals.autoencoder",
+    "fundamentals.clustering",
+    "fundamentals.vae",
+    "fundamentals.lstm",
+    "cfd.lbm_validation",
+    "cfd.flow_surrogate",
 )
 
 

@@ -12,9 +12,15 @@ Drawer = Callable[[RunRecord], list[Figure]]
 
 
 def drawer(experiment: str) -> Drawer:
-    """``draw`` of ``flowlearn.report.figures.<experiment>`` (dashes become underscores)."""
-    module = importlib.import_module(f"flowlearn.report.figures.{experiment.replace('-', '_')}")
-    return module.draw
+    """``draw`` of the figures module that mirrors the experiment's module: the experiment
+    ``flowlearn.experiments.<track>.<name>`` is drawn by ``flowlearn.report.figures.<track>.
+    <name>``."""
+    from flowlearn.experiments import get
+
+    module = get(experiment).run.__module__.replace(
+        "flowlearn.experiments.", "flowlearn.report.figures.", 1
+    )
+    return importlib.import_module(module).draw
 
 
 __all__ = ["Drawer", "Figure", "drawer"]

@@ -22,8 +22,8 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from flowlearn.data.mnist import to_tensor
 from flowlearn.evaluation.classification import predict
-from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
+from flowlearn.experiments.fundamentals import _mnist as M
 from flowlearn.models.vae import VAE, negative_elbo
 from flowlearn.training import resolve_device
 

@@ -23,8 +23,8 @@ from torch.nn import functional as F
 
 from flowlearn.data.mnist import to_tensor
 from flowlearn.evaluation.classification import predict, worst_examples
-from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
+from flowlearn.experiments.fundamentals import _mnist as M
 from flowlearn.models.autoencoder import ConvAutoencoder
 from flowlearn.training import resolve_device
 

@@ -7,8 +7,8 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 from flowlearn.experiments import RunRecord
-from flowlearn.report.figures import _mnist as F
 from flowlearn.report.figures._base import Figure
+from flowlearn.report.figures.fundamentals import _mnist as F
 
 SHOTS = (1, 5, 10)
 

@@ -32,8 +32,8 @@ from flowlearn.evaluation.classification import (
     predict,
     purity,
 )
-from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
+from flowlearn.experiments.fundamentals import _mnist as M
 from flowlearn.models.autoencoder import ConvAutoencoder
 from flowlearn.training import resolve_device
 

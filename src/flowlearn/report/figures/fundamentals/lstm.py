@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flowlearn.experiments import RunRecord
-from flowlearn.report.figures import _mnist as F
 from flowlearn.report.figures._base import Figure
+from flowlearn.report.figures.fundamentals import _mnist as F
 
 
 def draw(run: RunRecord) -> list[Figure]:

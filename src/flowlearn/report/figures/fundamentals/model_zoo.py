@@ -6,8 +6,8 @@ from __future__ import annotations
 from matplotlib.figure import Figure as MplFigure
 
 from flowlearn.experiments import RunRecord
-from flowlearn.report.figures import _mnist as F
 from flowlearn.report.figures._base import Figure
+from flowlearn.report.figures.fundamentals import _mnist as F
 
 TALK = {"googlenet": 11_193_984, "resnet50": 25_636_712}
 

@@ -15,8 +15,8 @@ import torch
 from pydantic import Field
 
 from flowlearn.data.mnist import to_tensor
-from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
+from flowlearn.experiments.fundamentals import _mnist as M
 from flowlearn.models.rnn import RowLSTM
 from flowlearn.training import resolve_device
 

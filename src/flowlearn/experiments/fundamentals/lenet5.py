@@ -18,8 +18,8 @@ import torch
 from pydantic import Field
 
 from flowlearn.data.mnist import RandomAffine, to_tensor
-from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
+from flowlearn.experiments.fundamentals import _mnist as M
 from flowlearn.models.lenet import PAPER_COUNTS, LeNet5, paper_scaling
 from flowlearn.training import resolve_device
 

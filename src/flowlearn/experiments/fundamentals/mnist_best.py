@@ -21,8 +21,8 @@ from pydantic import Field
 
 from flowlearn.data.mnist import RandomAffine, to_tensor
 from flowlearn.evaluation.classification import predict
-from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
+from flowlearn.experiments.fundamentals import _mnist as M
 from flowlearn.models.cnn import SmallCNN
 from flowlearn.training import resolve_device, seed_everything
 

@@ -19,8 +19,8 @@ from pydantic import Field
 from torch import nn
 
 from flowlearn.data.mnist import to_tensor
-from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
+from flowlearn.experiments.fundamentals import _mnist as M
 from flowlearn.models.mlp import MLP
 from flowlearn.training import resolve_device
 

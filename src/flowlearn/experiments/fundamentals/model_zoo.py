@@ -21,8 +21,8 @@ from pydantic import Field
 
 from flowlearn.data import mnist
 from flowlearn.data.mnist import to_tensor
-from flowlearn.experiments import _mnist as M
 from flowlearn.experiments._base import Claim, Experiment, Result
+from flowlearn.experiments.fundamentals import _mnist as M
 from flowlearn.models.zoo import (
     INCEPTION,
     AlexNet,

@@ -1,0 +1,26 @@
+"""The fundamentals track of the talk: capacity, dimensionality, filters, one neuron, the MNIST
+classifiers and the model zoo, autoencoders, clustering, the VAE and the LSTM."""
+
+import importlib
+
+#: One module per experiment (imported on first use).
+__all__ = [
+    "autoencoder",
+    "capacity",
+    "clustering",
+    "dimensionality",
+    "filters",
+    "lenet5",
+    "lstm",
+    "mnist_best",
+    "mnist_mlp",
+    "model_zoo",
+    "neuron",
+    "vae",
+]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
