@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flowlearn import __version__
-from flowlearn.cli import _surrogate
+from flowlearn.cli import _predict, _surrogate
 from flowlearn.cli._console import command_group, console, err_console, fit_to_output
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._dataset import dataset_app
@@ -298,7 +298,7 @@ app.add_typer(simulate_app, name="simulate")
 bench_app.command("surrogate", epilog=_surrogate.BENCH_EPILOG)(_surrogate.bench_surrogate)
 app.add_typer(bench_app, name="bench")
 app.add_typer(dataset_app, name="dataset")
-app.command("predict", epilog=_surrogate.PREDICT_EPILOG)(_surrogate.predict)
+app.command("predict", epilog=_predict.PREDICT_EPILOG)(_predict.predict)
 app.command("export", epilog=_surrogate.EXPORT_EPILOG)(_surrogate.export_model)
 
 

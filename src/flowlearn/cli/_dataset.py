@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import re as regex
 import warnings
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +17,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flowlearn.cli._args import (
+    check_output,
+    dataset_path,
+    parse_families,
+    parse_grid,
+    parse_re_range,
+)
 from flowlearn.cli._console import command_group, console, err_console
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._console import note as _note
@@ -30,82 +36,9 @@ dataset_app = command_group(
 )
 
 
-# ------------------------------------------------------------------------------ parsing
-def parse_grid(text: str) -> tuple[int, int]:
-    """``"256x128"`` -> ``(256, 128)`` (cells along x, then y); exit 2 on anything else."""
-    m = regex.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
-    if not m:
-        raise _fail(
-            f"grid {text!r} is not NXxNY (cells along x, then along y), e.g. 256x128 or 64x32"
-        )
-    nx, ny = int(m.group(1)), int(m.group(2))
-    if nx < 1 or ny < 1:
-        raise _fail(f"grid {text!r}: both sizes must be positive")
-    return nx, ny
-
-
-def parse_re_range(text: str) -> tuple[float, float]:
-    """``"10:40"`` -> ``(10.0, 40.0)``; one number gives a single Reynolds number."""
-    parts = (text or "").split(":")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) == 1:
-        values = values * 2
-    if len(values) != 2 or not all(math.isfinite(v) for v in values):
-        raise _fail(f"Reynolds range {text!r} is not LO:HI (two numbers), e.g. 10:40")
-    lo, hi = values
-    if not 0 < lo <= hi:
-        raise _fail(f"Reynolds range {text!r} must satisfy 0 < LO <= HI")
-    return lo, hi
-
-
-def parse_families(text: str) -> tuple[str, ...]:
-    """Comma-separated family names; ``train`` and ``heldout`` stand for those groups."""
-    from flowlearn.physics.shape_families import FAMILIES, HELDOUT_FAMILIES, TRAIN_FAMILIES
-
-    out: list[str] = []
-    for name in (p.strip() for p in (text or "").split(",")):
-        if not name:
-            continue
-        group = {"train": TRAIN_FAMILIES, "heldout": HELDOUT_FAMILIES}.get(name, (name,))
-        out += [f for f in group if f not in out]
-    unknown = [f for f in out if f not in FAMILIES]
-    if unknown:
-        raise _fail(
-            f"unknown shape famil{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
-            f"valid: {', '.join(FAMILIES)} (or train = {','.join(TRAIN_FAMILIES)}, "
-            f"heldout = {','.join(HELDOUT_FAMILIES)})"
-        )
-    if not out:
-        raise _fail(f"no shape family given; valid: {', '.join(FAMILIES)}")
-    return tuple(out)
-
-
 #: Kinds of output these commands write (the mark of :mod:`flowlearn.safety.outputs`).
 SAMPLE_FIGURE = "sample figure"
 DATASET_EXPORT = "dataset export"
-
-
-def _check_target(path: Path, kind: str, suffixes: tuple[str, ...], overwrite: bool) -> Path:
-    """Refuse, before computing, an output that could not or must not be written."""
-    from flowlearn.safety import OutputError, check_target
-
-    try:
-        return check_target(path, what="output", kind=kind, suffixes=suffixes, overwrite=overwrite)
-    except OutputError as exc:
-        raise _fail(str(exc)) from None
-
-
-def dataset_path(name: str) -> Path:
-    """A path if ``name`` ends in ``.zarr`` or holds a ``/``; else the cache's
-    ``flow-datasets/NAME.zarr`` (:func:`flowlearn.data.cache.named_dataset`)."""
-    from flowlearn.data.cache import named_dataset
-
-    if name.endswith(".zarr") or "/" in name or os.sep in name:
-        return Path(name).expanduser()
-    return named_dataset(name)
 
 
 Name = Annotated[
@@ -395,9 +328,9 @@ def dataset_show(
 ) -> None:
     """Draw one sample: its SDF and the u, v, p fields (PNG)."""
     if out is not None:
-        _check_target(out, SAMPLE_FIGURE, (".png",), overwrite)
+        check_output(out, SAMPLE_FIGURE, (".png",), overwrite)
     one, k = _one_sample(name, sample)
-    out = out or _check_target(Path(f"sample-{k}.png"), SAMPLE_FIGURE, (".png",), overwrite)
+    out = out or check_output(Path(f"sample-{k}.png"), SAMPLE_FIGURE, (".png",), overwrite)
     mask = one["mask"].values.astype(bool)
     title = (
         f"sample {k}: {one['family_name'].item()}, Re {float(one['re']):.1f}, "
@@ -466,16 +399,6 @@ def dataset_families(
     console.print(table)
 
 
-def _netcdf_ready(ds):
-    """A copy netCDF accepts: no Zarr encodings, bools in attrs as ints."""
-    ds = ds.copy()
-    for var in ds.variables.values():
-        var.encoding = {}
-        var.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in var.attrs.items()}
-    ds.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in ds.attrs.items()}
-    return ds
-
-
 @dataset_app.command(
     "export", epilog="Example: flowlearn dataset export flows --netcdf flows.nc --vtk flows-vtk/"
 )
@@ -504,7 +427,7 @@ def dataset_export(
     if netcdf is None and vtk is None:
         raise _fail("give --netcdf FILE.nc and/or --vtk FOLDER")
     if netcdf is not None:
-        _check_target(netcdf, DATASET_EXPORT, (".nc",), overwrite)
+        check_output(netcdf, DATASET_EXPORT, (".nc",), overwrite)
     if vtk is not None:
         try:
             check_folder(vtk, "--vtk", create=False)
@@ -523,7 +446,7 @@ def dataset_export(
     ds = ds.assign_attrs({MARK: DATASET_EXPORT})
     if netcdf is not None:
         try:
-            write_replacing(netcdf, _netcdf_ready(ds.load()).to_netcdf)
+            write_replacing(netcdf, fd.netcdf_ready(ds.load()).to_netcdf)
         except (OSError, ValueError, TypeError) as exc:
             raise _fail(f"cannot write {netcdf}: {exc}") from None
         _note(f"wrote {netcdf} ({ds.sizes['sample']} samples)")
@@ -531,7 +454,7 @@ def dataset_export(
         check_folder(vtk, "--vtk")
         indices = [int(i) for i in ds["sample"].values]
         for k in indices:
-            _check_target(vtk / f"sample-{k:05d}.vti", DATASET_EXPORT, (".vti",), overwrite)
+            check_output(vtk / f"sample-{k:05d}.vti", DATASET_EXPORT, (".vti",), overwrite)
         with Progress(
             TextColumn("[bold]vti"), BarColumn(), MofNCompleteColumn(), console=console
         ) as bar:

@@ -133,7 +133,7 @@ def _run_case(
 
 def _parse_grid(text: str) -> tuple[int, int]:
     """``--grid NXxNY`` of a simulate command: :func:`._dataset.parse_grid`, 8 cells or more."""
-    from flowlearn.cli._dataset import parse_grid
+    from flowlearn.cli._args import parse_grid
 
     nx, ny = parse_grid(text)
     if nx < 8 or ny < 8:

@@ -261,3 +261,30 @@ def select(names: Sequence[str]) -> list[int]:
     if unknown:
         raise ValueError(f"unknown input channel(s) {unknown}; choose from {INPUT_NAMES}")
     return [INPUT_NAMES.index(n) for n in names]
+
+
+def prediction_dataset(fields, spread, sdf, mask, attrs: dict[str, Any]):
+    """A surrogate's prediction as an xarray Dataset: ``fields`` and their ``spread`` (3, ny,
+    nx) under the names and units of this contract, the speed, the ``mask`` and ``sdf`` (ny, nx)
+    of the body, and ``attrs``: what ``flowlearn predict`` writes to netCDF and VTK."""
+    import xarray as xr
+
+    ny, nx = mask.shape
+    dims = ("y", "x")
+    data: dict[str, Any] = {}
+    for k, c in enumerate(FIELDS):
+        data[c.name] = (dims, fields[k], c.attrs)
+    data["speed"] = (dims, np.hypot(fields[0], fields[1]), {"units": "U"})
+    for k, c in enumerate(FIELDS):
+        data[f"spread_{c.name}"] = (
+            dims,
+            spread[k],
+            {"units": c.units, "long_name": f"ensemble std of {c.long_name}"},
+        )
+    data["mask"] = (dims, mask.astype(np.int8), channel("mask").attrs)
+    data["sdf"] = (dims, sdf, channel("sdf").attrs)
+    coords = {
+        "x": ("x", np.arange(nx) + 0.5, {"units": "cells"}),
+        "y": ("y", np.arange(ny) + 0.5, {"units": "cells"}),
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)

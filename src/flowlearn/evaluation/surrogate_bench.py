@@ -42,7 +42,7 @@ from flowlearn.data.flow_dataset import (
 if TYPE_CHECKING:
     from flowlearn.training.surrogate import FlowSurrogate
 
-__all__ = ["bench", "surrogate_inputs", "time_lbm", "time_surrogate"]
+__all__ = ["bench", "surrogate_inputs", "time_lbm", "time_surrogate", "untrained_surrogate"]
 
 #: Single-sample calls timed at batch 1 at most (beyond ``repeats``): different bodies, and a
 #: bounded time on a large test split.
@@ -259,3 +259,36 @@ def bench(
         "speedup": {str(b): r for b, r in speedup.items()},
         "threads": {"lbm": threads, "torch": sur["torch_threads"]},
     }
+
+
+def untrained_surrogate(
+    grid: tuple[int, int],
+    spec: FlowDatasetSpec,
+    model: str = "unet",
+    status: Callable[[str], None] | None = None,
+) -> FlowSurrogate:
+    """A default-size network of ``model`` (``unet``: FlowUNet base 16, depth 3; ``guo`` /
+    ``guo-shape``: GuoCNN width 16) with random weights (the timing does not depend on them) and
+    a normaliser fitted on the first steady LBM sample of ``spec``. ``ValueError`` for a grid
+    the U-Net cannot use, ``RuntimeError`` when no sample is steady in 10 tries."""
+    from flowlearn.data.flow_fields import Normaliser, make_inputs
+    from flowlearn.training.ensemble import MODELS
+    from flowlearn.training.surrogate import FlowSurrogate, Member, build_model
+
+    nx, ny = grid
+    if nx % 8 or ny % 8:
+        raise ValueError(
+            f"grid {nx}x{ny}: the U-Net (depth 3) needs both sizes to be multiples of 8"
+        )
+    for i in range(10):
+        if status is not None:
+            status(f"LBM sample {i} for the normaliser")
+        s = compute_sample(spec, i, None)
+        if s.status == OK:
+            break
+    else:
+        raise RuntimeError(f"no steady LBM sample in 10 tries on {nx}x{ny}: use a larger --grid")
+    norm = Normaliser.fit(make_inputs(s.sdf, s.mask, s.re), s.fields[None], np.array(spec.re))
+    architecture, inputs = MODELS[model]
+    net = build_model(architecture, grid, 16, 3, inputs)
+    return FlowSurrogate([Member(architecture, net, inputs, norm)], grid)

@@ -1,0 +1,222 @@
+"""What decides a flow dataset's numbers (:class:`FlowDatasetSpec`), and one sample made by
+the LBM: its body, its steady-state recipe, its status."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from flowlearn.data.flow_fields import FIELD_NAMES
+from flowlearn.data.sample_store import StoreError
+
+#: Bump when a change to the solver set-up changes the numbers a spec produces.
+GENERATOR_VERSION = 1
+
+
+#: Sample status codes (``status`` variable); 0 means not computed yet.
+PENDING, OK, UNSTEADY, DIVERGED, INVALID = 0, 1, 2, 3, 4
+
+
+STATUS_NAMES = {
+    PENDING: "pending",
+    OK: "ok",
+    UNSTEADY: "unsteady",
+    DIVERGED: "diverged",
+    INVALID: "invalid",
+}
+
+
+#: The stored fields, in the order of :data:`flowlearn.data.flow_fields.FIELDS`.
+FIELDS = FIELD_NAMES
+
+
+class DatasetError(StoreError):
+    """A dataset that cannot be used or resumed: the message says why and what to do."""
+
+
+#: ``flowlearn_output`` attribute of a dataset store (see :mod:`flowlearn.safety.outputs`).
+KIND = "dataset"
+
+
+@dataclass(frozen=True)
+class FlowDatasetSpec:
+    """Everything that decides a dataset's numbers; its :attr:`fingerprint` names them.
+
+    grid: ``(nx, ny)`` cells. n: samples. re: Reynolds range ``(lo, hi)``, drawn uniformly.
+    families: shape families (see :mod:`flowlearn.physics.shape_families`), cycled so each gets
+    the same share. u_lattice: mean inlet velocity, cells/step. steady_tol: per-step relative
+    velocity change that counts as steady. max_flow_throughs: a sample not steady after this
+    many domain flow-through times is rejected as unsteady.
+    """
+
+    grid: tuple[int, int] = (256, 128)
+    n: int = 2000
+    re: tuple[float, float] = (10.0, 40.0)
+    families: tuple[str, ...] = ("circle", "ellipse", "rectangle", "triangle", "polygon", "blob")
+    seed: int = 0
+    u_lattice: float = 0.05
+    steady_tol: float = 1e-7
+    max_flow_throughs: float = 15.0
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        from flowlearn.physics.shape_families import FAMILIES
+
+        object.__setattr__(self, "grid", tuple(int(g) for g in self.grid))
+        object.__setattr__(self, "re", tuple(float(r) for r in self.re))
+        object.__setattr__(self, "families", tuple(self.families))
+        nx, ny = self.grid
+        if nx < 16 or ny < 8:
+            raise DatasetError(f"grid {nx}x{ny} is too small: use at least 16x8 cells")
+        if self.n < 1:
+            raise DatasetError(f"number of samples n = {self.n} must be at least 1")
+        lo, hi = self.re
+        if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+            raise DatasetError(f"Reynolds range {lo:g}:{hi:g} must satisfy 0 < lo <= hi")
+        if not self.families:
+            raise DatasetError("give at least one shape family")
+        unknown = [f for f in self.families if f not in FAMILIES]
+        if unknown:
+            raise DatasetError(
+                f"unknown shape famil{'y' if len(unknown) == 1 else 'ies'} "
+                f"{', '.join(unknown)}; choose from {', '.join(FAMILIES)}"
+            )
+        if self.dtype not in ("float32", "float64"):
+            raise DatasetError(f"dtype {self.dtype!r} must be float32 or float64")
+
+    @property
+    def max_steps(self) -> int:
+        return int(self.max_flow_throughs * self.grid[0] / self.u_lattice)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 over the spec and the generator version: equal fingerprints, equal data."""
+        blob = json.dumps({**asdict(self), "generator": GENERATOR_VERSION}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def to_attrs(self) -> dict[str, Any]:
+        return {
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()},
+            "fingerprint": self.fingerprint,
+            "generator_version": GENERATOR_VERSION,
+        }
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> FlowDatasetSpec:
+        names = cls.__dataclass_fields__
+        return cls(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in attrs.items() if k in names}
+        )
+
+
+@dataclass
+class Sample:
+    """One computed sample (arrays ``(ny, nx)``) and how its run ended."""
+
+    index: int
+    status: int
+    family: str
+    re: float
+    sdf: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    fields: np.ndarray | None = None
+    scalars: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+
+
+def sample_setup(spec: FlowDatasetSpec, index: int):
+    """The shape (cell units), family and Reynolds number of sample ``index``; deterministic."""
+    from flowlearn.physics.shape_families import random_shape
+
+    rng = np.random.default_rng([spec.seed, index])
+    family = spec.families[index % len(spec.families)]
+    re = float(rng.uniform(*spec.re))
+    return random_shape(family, rng, spec.grid), family, re
+
+
+def steady_case(spec: FlowDatasetSpec, shape, re: float, threads: int | None = 1):
+    """The LBM case of one sample: ``shape`` (cell units) in the spec's channel at Reynolds
+    ``re``, the spec's lattice velocity and real type. Raises ``ShapeError`` / ``ValueError``
+    for a body or a setting the solver refuses; warns ``StabilityWarning`` near its limits."""
+    from flowlearn.physics.lbm import cases
+
+    return cases.obstacle_channel(
+        shape, spec.grid, re=re, u_lattice=spec.u_lattice, dtype=spec.dtype, threads=threads
+    )
+
+
+def run_to_steady(spec: FlowDatasetSpec, case, callback=None):
+    """The dataset's recipe for a steady state, the one ``flowlearn predict --compare`` runs
+    too: check the residual every ``max(100, nx)`` steps, never stop before two checks, give
+    up after :attr:`FlowDatasetSpec.max_steps`. ``callback(solver, residual)`` at each check;
+    returns the solver's ``RunReport`` (``DivergenceError`` if the run blows up)."""
+    check = max(100, spec.grid[0])
+    return case.solver.run(
+        spec.max_steps,
+        check_every=check,
+        steady_tol=spec.steady_tol,
+        min_steps=2 * check,
+        callback=callback,
+    )
+
+
+def compute_sample(spec: FlowDatasetSpec, index: int, threads: int = 1) -> Sample:
+    """Run the LBM for sample ``index`` to steady state (or give up) and return it."""
+    from flowlearn.physics.geometry import ShapeError
+    from flowlearn.physics.lbm import DivergenceError, StabilityWarning
+
+    start = time.perf_counter()
+    try:
+        shape, family, re = sample_setup(spec, index)
+    except (ShapeError, ValueError) as exc:
+        fam = spec.families[index % len(spec.families)]
+        return Sample(index, INVALID, fam, math.nan, reason=f"shape: {exc}")
+    nx, ny = spec.grid
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StabilityWarning)
+            case = steady_case(spec, shape, re, threads)
+    except (ShapeError, ValueError) as exc:
+        return Sample(index, INVALID, family, re, reason=str(exc))
+    try:
+        report = run_to_steady(spec, case)
+    except DivergenceError as exc:
+        return Sample(index, DIVERGED, family, re, reason=str(exc))
+    fields, mask = case.fields()
+    scalars = {
+        "steps": float(report.steps),
+        "residual": float(report.residual),
+        "lbm_seconds": time.perf_counter() - start,
+        "ref_length": float(case.units.length_cells),
+    }
+    if not report.steady:
+        return Sample(
+            index,
+            UNSTEADY,
+            family,
+            re,
+            scalars=scalars,
+            reason=f"residual {report.residual:.2e} after {report.steps} steps",
+        )
+    if not np.isfinite(fields).all():
+        return Sample(index, DIVERGED, family, re, scalars=scalars, reason="non-finite field")
+    coeff = case.coefficients()
+    scalars.update(cd=float(coeff["cd"]), cl=float(coeff["cl"]))
+    sdf = shape.sample(nx, ny, 1.0)
+    return Sample(
+        index, OK, family, re, sdf.astype(np.float32), mask, fields.astype(np.float32), scalars
+    )
+
+
+SCALARS = ("cd", "cl", "ref_length", "steps", "residual", "lbm_seconds")
+
+
+#: The variables over the grid, one chunk per sample each.
+GRID_VARS = ("sdf", "mask", *FIELDS)
