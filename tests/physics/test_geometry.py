@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowlearn.physics import geometry
+from flowlearn.physics import body_files, geometry
 from flowlearn.physics.geometry import ShapeError
 
 
@@ -84,13 +84,13 @@ def test_masks_without_solid_or_fluid_are_refused(mask, message):
 )
 def test_polygon_csv_errors(text, message):
     with pytest.raises(ShapeError, match=message):
-        geometry.read_polygon_csv(io.StringIO(text))
+        body_files.read_polygon_csv(io.StringIO(text))
 
 
 def test_polygon_csv_reads_closed_outline(tmp_path):
     path = tmp_path / "tri.csv"
     path.write_text("x,y\n0,0\n1,0\n0,1\n0,0\n", encoding="utf-8")
-    shape = geometry.read_polygon_csv(path)
+    shape = body_files.read_polygon_csv(path)
     assert shape.name == "tri"
     assert shape.sdf(np.array([[0.2, 0.2]]))[0] < 0
 
@@ -107,15 +107,15 @@ def test_png_mask_reader(tmp_path):
     img = np.full((20, 30), 255, np.uint8)
     img[5:10, 8:12] = 0
     Image.fromarray(img).save(tmp_path / "m.png")
-    mask = geometry.read_mask_png(tmp_path / "m.png")
+    mask = body_files.read_mask_png(tmp_path / "m.png")
     assert mask.shape == (20, 30) and mask.sum() == 20
     assert mask[::-1][5:10, 8:12].all()  # row 0 is the image bottom
     Image.fromarray(np.full((5, 5), 255, np.uint8)).save(tmp_path / "white.png")
     with pytest.raises(ShapeError, match="no solid"):
-        geometry.read_mask_png(tmp_path / "white.png")
+        body_files.read_mask_png(tmp_path / "white.png")
     (tmp_path / "bad.png").write_bytes(b"not a png")
     with pytest.raises(ShapeError, match="cannot read image"):
-        geometry.read_mask_png(tmp_path / "bad.png")
+        body_files.read_mask_png(tmp_path / "bad.png")
 
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -125,7 +125,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @given(st.text(alphabet="0123456789.,-+eEnaixy \n\t#;\"'", max_size=200))
 def test_fuzz_csv_reader_only_raises_shape_error(text):
     try:
-        shape = geometry.read_polygon_csv(io.StringIO(text))
+        shape = body_files.read_polygon_csv(io.StringIO(text))
     except ShapeError:
         return
     assert np.isfinite(shape.sdf(np.array([[0.0, 0.0]]))).all()
@@ -144,7 +144,7 @@ def test_fuzz_csv_reader_only_raises_shape_error(text):
 def test_fuzz_csv_vertices(points):
     text = "\n".join(f"{x!r},{y!r}" for x, y in points)
     try:
-        geometry.read_polygon_csv(io.StringIO(text))
+        body_files.read_polygon_csv(io.StringIO(text))
     except ShapeError:
         pass
 
@@ -153,7 +153,7 @@ def test_fuzz_csv_vertices(points):
 @given(st.binary(max_size=300))
 def test_fuzz_png_reader_only_raises_shape_error(data):
     try:
-        geometry.read_mask_png(io.BytesIO(b"\x89PNG\r\n\x1a\n" + data))
+        body_files.read_mask_png(io.BytesIO(b"\x89PNG\r\n\x1a\n" + data))
     except ShapeError:
         pass
 
@@ -174,7 +174,7 @@ def test_fuzz_png_images_only_raise_shape_error(w, h, mode, seed):
     img.save(buf, format="PNG")
     buf.seek(0)
     try:
-        mask = geometry.read_mask_png(buf)
+        mask = body_files.read_mask_png(buf)
     except ShapeError:
         return
     assert mask.dtype == bool and mask.any() and not mask.all()

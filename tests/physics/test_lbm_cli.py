@@ -7,7 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from flowlearn.cli._lbm import bench_app, simulate_app
+from flowlearn.cli._bench import bench_app
+from flowlearn.cli._lbm import simulate_app
 
 runner = CliRunner()
 

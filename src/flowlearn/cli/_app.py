@@ -15,10 +15,11 @@ from rich.table import Table
 
 from flowlearn import __version__
 from flowlearn.cli import _predict, _surrogate
+from flowlearn.cli._bench import bench_app
 from flowlearn.cli._console import command_group, console, err_console, fit_to_output
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._dataset import dataset_app
-from flowlearn.cli._lbm import bench_app, simulate_app
+from flowlearn.cli._lbm import simulate_app
 
 app = command_group(
     "flowlearn",

@@ -7,6 +7,9 @@ import math
 import os
 import re as regex
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from flowlearn.cli._console import fail as _fail
 
@@ -61,6 +64,16 @@ def parse_families(text: str) -> tuple[str, ...]:
     if not out:
         raise _fail(f"no shape family given; valid: {', '.join(FAMILIES)}")
     return tuple(out)
+
+
+#: A dataset argument: a name in the cache or a path (:func:`dataset_path`).
+Name = Annotated[
+    str,
+    typer.Argument(
+        help="Dataset name (stored as <cache>/flow-datasets/NAME.zarr, cache = $XDG_CACHE_HOME/"
+        "flowlearn or ~/.cache/flowlearn) or a path ending in .zarr or holding a '/'."
+    ),
+]
 
 
 def dataset_path(name: str) -> Path:

@@ -112,7 +112,8 @@ def predict(
     import torch
 
     from flowlearn.data.flow_fields import FIELD_NAMES, FIELDS, prediction_dataset
-    from flowlearn.physics.geometry import ShapeError, body_on_grid
+    from flowlearn.physics.body_files import body_on_grid
+    from flowlearn.physics.geometry import ShapeError
     from flowlearn.physics.lbm.output import write_vti
     from flowlearn.safety import OutputError, check_folder, write_replacing
     from flowlearn.training.surrogate import ReynoldsRangeWarning

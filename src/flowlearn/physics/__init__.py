@@ -5,6 +5,7 @@ import importlib
 #: The public modules of this package (imported on first use, so that importing one of them
 #: does not import the others and their dependencies).
 __all__ = [
+    "body_files",
     "geometry",
     "lbm",
     "shape_families",

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from flowlearn.physics import geometry
+from flowlearn.physics.body_files import CHANNEL_HEIGHT_M
 from flowlearn.physics.lbm import forces, observables, output
 from flowlearn.physics.lbm.boundaries import (
     ConvectiveOutflow,
@@ -30,7 +31,7 @@ from flowlearn.physics.lbm.solver import Solver, make_solver
 from flowlearn.physics.lbm.units import LatticeUnits
 
 #: Schäfer & Turek (1996) benchmark geometry (metres).
-ST_LENGTH, ST_HEIGHT = 2.2, 0.41
+ST_LENGTH, ST_HEIGHT = 2.2, CHANNEL_HEIGHT_M
 ST_CENTER, ST_DIAMETER = (0.2, 0.2), 0.1
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
 
 import matplotlib as mpl
 import matplotlib.ticker as mticker
@@ -23,11 +22,12 @@ from flowlearn.evaluation.surrogate_scorecard import GUO_ERROR, Scorecard
 from flowlearn.evaluation.surrogate_scorecard import TARGET_DEFAULT_ERROR as TARGET_ERROR
 from flowlearn.experiments import RunRecord
 from flowlearn.report.figures._base import Figure
+from flowlearn.report.figures.cfd import _panels as panels
+from flowlearn.report.figures.cfd._panels import fmt, pct
 
 #: the band around y = x in the drag plot
 CD_BAND = 0.05
 
-BODY_COLOUR = "0.7"
 TEST_COLOUR = "C0"
 HELDOUT_COLOUR = "C3"
 GUO_COLOUR = "0.35"
@@ -38,89 +38,10 @@ def draw(run: RunRecord) -> list[Figure]:
     return [f for f in figures if f is not None]
 
 
-# ---------------------------------------------------------------------------- helpers
-def _num(value: Any) -> float:
-    """A metric as a float: NaN when absent or saved as ``None`` (NaN in ``metrics.json``)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def _fmt(value: Any, spec: str = ".2f") -> str:
-    v = _num(value)
-    return "n/a" if not np.isfinite(v) else format(v, spec)
-
-
-def _pct(value: Any) -> str:
-    v = _num(value)
-    return "n/a" if not np.isfinite(v) else f"{100 * v:.2f} %"
-
-
-def _cmap(name: str) -> mpl.colors.Colormap:
-    """``name`` with the body (masked cells) drawn grey."""
-    return mpl.colormaps[name].with_extremes(bad=BODY_COLOUR)
-
-
-def _families(family: np.ndarray) -> list[str]:
-    return sorted({str(f) for f in family})
-
-
-def _plain(v: float, _pos: int) -> str:
-    """Log-axis tick labels in plain numbers at 1, 2, 5 x 10^k, blank elsewhere."""
-    if not v > 0:
-        return ""
-    lead = round(v / 10 ** np.floor(np.log10(v)), 6)
-    return f"{v:g}" if lead in (1, 2, 5) else ""
-
-
-def _log_y_if_wide(ax, values: np.ndarray) -> None:
-    """Log y axis, in plain numbers (1, 2, 5, 10, ...), when ``values`` span over a decade."""
-    values = values[np.isfinite(values) & (values > 0)]
-    if not (values.size and values.max() / values.min() > 10):
-        ax.set_ylim(bottom=0)
-        return
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(mticker.FuncFormatter(_plain))
-    ax.yaxis.set_minor_formatter(mticker.FuncFormatter(_plain))
-
-
-def _has(a: dict[str, np.ndarray], *keys: str) -> bool:
-    return all(k in a and np.size(a[k]) > 0 for k in keys)
-
-
 # ---------------------------------------------------------------------------- 1. fields
-def _field_panel(ax, field, mask, extent, cmap, vmin, vmax):
-    shown = np.ma.masked_where(mask | ~np.isfinite(field), field)
-    im = ax.imshow(
-        shown, origin="lower", extent=extent, cmap=cmap, vmin=vmin, vmax=vmax, aspect="equal"
-    )
-    if mask.any() and not mask.all():
-        ny, nx = mask.shape
-        ax.contour(
-            np.arange(nx) + 0.5,
-            np.arange(ny) + 0.5,
-            mask.astype(float),
-            levels=[0.5],
-            colors="k",
-            linewidths=0.6,
-        )
-    ax.tick_params(labelsize=7)
-    return im
-
-
-def _limits(*fields: np.ndarray, fluid: np.ndarray) -> tuple[float, float]:
-    values = np.concatenate([f[fluid] for f in fields])
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return 0.0, 1.0
-    lo, hi = float(values.min()), float(values.max())
-    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
-
-
 def _fields(run: RunRecord) -> Figure | None:
     a = run.arrays
-    if not _has(a, "example_true", "example_pred", "example_mask"):
+    if not panels.has(a, "example_true", "example_pred", "example_mask"):
         return None
     true, pred = np.asarray(a["example_true"], float), np.asarray(a["example_pred"], float)
     masks = np.asarray(a["example_mask"], bool)
@@ -132,7 +53,11 @@ def _fields(run: RunRecord) -> Figure | None:
 
     fig = MplFigure(figsize=(14, 2.2 * m + 0.3), layout="constrained")
     rows = np.ravel(fig.subfigures(m, 1, squeeze=False))
-    speed_cmap, err_cmap, p_cmap = _cmap("viridis"), _cmap("RdBu_r"), _cmap("plasma")
+    speed_cmap, err_cmap, p_cmap = (
+        panels.cmap("viridis"),
+        panels.cmap("RdBu_r"),
+        panels.cmap("plasma"),
+    )
     titles = (
         "LBM speed |u|/U",
         "predicted speed |u|/U",
@@ -146,18 +71,18 @@ def _fields(run: RunRecord) -> Figure | None:
         s_pred = np.hypot(pred[i, 0], pred[i, 1])
         d_speed = s_pred - s_true
         axes = row.subplots(1, 5, sharex=True, sharey=True)
-        lo, hi = _limits(s_true, s_pred, fluid=fluid)
-        _field_panel(axes[0], s_true, mask, extent, speed_cmap, lo, hi)
-        im = _field_panel(axes[1], s_pred, mask, extent, speed_cmap, lo, hi)
+        lo, hi = panels.limits(s_true, s_pred, fluid=fluid)
+        panels.field_panel(axes[0], s_true, mask, extent, speed_cmap, lo, hi)
+        im = panels.field_panel(axes[1], s_pred, mask, extent, speed_cmap, lo, hi)
         row.colorbar(im, ax=list(axes[:2]), label="|u|/U", shrink=0.9, pad=0.01)
         d = d_speed[fluid & np.isfinite(d_speed)]
         vmax = float(np.abs(d).max()) if d.size else 0.0
         vmax = vmax if vmax > 0 else 1e-12
-        im = _field_panel(axes[2], d_speed, mask, extent, err_cmap, -vmax, vmax)
+        im = panels.field_panel(axes[2], d_speed, mask, extent, err_cmap, -vmax, vmax)
         row.colorbar(im, ax=axes[2], label="Δ|u|/U", shrink=0.9, pad=0.01)
-        lo, hi = _limits(true[i, 2], pred[i, 2], fluid=fluid)
-        _field_panel(axes[3], true[i, 2], mask, extent, p_cmap, lo, hi)
-        im = _field_panel(axes[4], pred[i, 2], mask, extent, p_cmap, lo, hi)
+        lo, hi = panels.limits(true[i, 2], pred[i, 2], fluid=fluid)
+        panels.field_panel(axes[3], true[i, 2], mask, extent, p_cmap, lo, hi)
+        im = panels.field_panel(axes[4], pred[i, 2], mask, extent, p_cmap, lo, hi)
         row.colorbar(im, ax=list(axes[3:]), label="p/(ρU²)", shrink=0.9, pad=0.01)
         axes[0].set_ylabel("y (cells)", fontsize=8)
         for ax, title in zip(axes, titles, strict=True):
@@ -166,7 +91,7 @@ def _fields(run: RunRecord) -> Figure | None:
             if i == m - 1:
                 ax.set_xlabel("x (cells)", fontsize=8)
         row.suptitle(
-            f"{labels[i]}: Re {_fmt(res[i], '.1f')}, relative velocity error {_pct(errs[i])}",
+            f"{labels[i]}: Re {fmt(res[i], '.1f')}, relative velocity error {pct(errs[i])}",
             fontsize=9,
             fontweight="bold",
         )
@@ -218,13 +143,13 @@ def _errors(run: RunRecord) -> Figure | None:
     parts = [
         (name, colour)
         for name, colour in (("test", TEST_COLOUR), ("heldout", HELDOUT_COLOUR))
-        if _has(a, f"{name}_error", f"{name}_family")
+        if panels.has(a, f"{name}_error", f"{name}_family")
     ]
     if not parts:
         return None
-    with_guo = any(_has(a, f"{name}_guo_error") for name, _ in parts)
+    with_guo = any(panels.has(a, f"{name}_guo_error") for name, _ in parts)
     offset, width = (0.2, 0.35) if with_guo else (0.0, 0.6)
-    n_boxes = sum(len(_families(a[f"{name}_family"])) for name, _ in parts)
+    n_boxes = sum(len(panels.families(a[f"{name}_family"])) for name, _ in parts)
     fig = MplFigure(figsize=(max(6.0, 0.8 * n_boxes + 2), 4.4), layout="constrained")
     ax = fig.add_subplot()
     ticks, ticklabels, all_values, x0 = [], [], [], 0.0
@@ -232,12 +157,12 @@ def _errors(run: RunRecord) -> Figure | None:
     for name, colour in parts:
         err = 100 * np.asarray(a[f"{name}_error"], float)
         fam = np.asarray(a[f"{name}_family"]).astype(str)
-        families = _families(fam)
+        families = panels.families(fam)
         pos = x0 + np.arange(len(families), dtype=float)
         groups = [err[fam == f] for f in families]
         _boxes(ax, groups, pos - offset, colour, hollow=False, width=width)
         all_values.append(err)
-        if _has(a, f"{name}_guo_error"):
+        if panels.has(a, f"{name}_guo_error"):
             guo = 100 * np.asarray(a[f"{name}_guo_error"], float)
             _boxes(ax, [guo[fam == f] for f in families], pos + offset, GUO_COLOUR, True, width)
             all_values.append(guo)
@@ -265,7 +190,7 @@ def _errors(run: RunRecord) -> Figure | None:
         ax.axhline(100 * level, color="C2", lw=0.9)
     ax.axhline(100 * TARGET_ERROR, color="k", ls="--", lw=0.9)
 
-    _log_y_if_wide(ax, np.concatenate(all_values))
+    panels.log_y_if_wide(ax, np.concatenate(all_values))
     ax.set_ylabel("relative velocity error (%)")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     card = Scorecard.from_metrics(run.metrics)
@@ -279,7 +204,7 @@ def _errors(run: RunRecord) -> Figure | None:
     names += ["Guo et al. 2016: 1.98-2.69 %", "target: 5 %"]
     ax.legend(handles, names, fontsize=7, loc="upper left", framealpha=0.9)
     ax.set_title(
-        f"mean error: test {_pct(card.test_error)}, held out {_pct(card.heldout_error)}",
+        f"mean error: test {pct(card.test_error)}, held out {pct(card.heldout_error)}",
         fontsize=9,
         pad=16,
     )
@@ -301,7 +226,7 @@ def _errors(run: RunRecord) -> Figure | None:
 # ---------------------------------------------------------------------------- 3. drag
 def _drag(run: RunRecord) -> Figure | None:
     a = run.arrays
-    parts = [n for n in ("test", "heldout") if _has(a, f"{n}_cd_lbm", f"{n}_cd_pred")]
+    parts = [n for n in ("test", "heldout") if panels.has(a, f"{n}_cd_lbm", f"{n}_cd_pred")]
     if not parts:
         return None
     fig = MplFigure(figsize=(5.8, 5.2), layout="constrained")
@@ -318,7 +243,7 @@ def _drag(run: RunRecord) -> Figure | None:
             )
             continue
         fam = np.asarray(a.get("heldout_family", np.full(len(lbm), "held out"))).astype(str)
-        for k, f in enumerate(_families(fam)):
+        for k, f in enumerate(panels.families(fam)):
             sel = fam == f
             ax.scatter(
                 lbm[sel],
@@ -354,7 +279,7 @@ def _drag(run: RunRecord) -> Figure | None:
     ax.legend(fontsize=7, loc="upper left")
     card = Scorecard.from_metrics(run.metrics)
     ax.set_title(
-        f"median |ΔCd|/Cd: test {_pct(card.cd_error_test)}, held out {_pct(card.cd_error_heldout)}",
+        f"median |ΔCd|/Cd: test {pct(card.cd_error_test)}, held out {pct(card.cd_error_heldout)}",
         fontsize=9,
     )
     return Figure(
@@ -369,12 +294,12 @@ def _drag(run: RunRecord) -> Figure | None:
 # ---------------------------------------------------------------------------- 4. Reynolds
 def _reynolds(run: RunRecord) -> Figure | None:
     a = run.arrays
-    if not _has(a, "sweep_re", "sweep_error"):
+    if not panels.has(a, "sweep_re", "sweep_error"):
         return None
     re_, err = np.asarray(a["sweep_re"], float), 100 * np.asarray(a["sweep_error"], float)
     fig = MplFigure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
-    if _has(a, "re_range"):
+    if panels.has(a, "re_range"):
         lo, hi = (float(v) for v in np.ravel(a["re_range"])[:2])
         ax.axvspan(lo, hi, color="C2", alpha=0.15, label=f"trained range Re {lo:g}-{hi:g}")
     ax.scatter(re_, err, s=16, color=TEST_COLOUR, alpha=0.8, label="sample")
@@ -391,15 +316,15 @@ def _reynolds(run: RunRecord) -> Figure | None:
     else:
         ax.plot(re_[order], err[order], "k-", lw=0.6, alpha=0.5)
     ax.axhline(100 * TARGET_ERROR, color="k", ls="--", lw=0.9, label="target: 5 %")
-    _log_y_if_wide(ax, err)
+    panels.log_y_if_wide(ax, err)
     ax.set_xlabel("Reynolds number Re = U L / ν")
     ax.set_ylabel("relative velocity error (%)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     card = Scorecard.from_metrics(run.metrics)
     ax.set_title(
-        f"mean error below the range {_pct(card.re_sweep_error_below)}, inside "
-        f"{_pct(card.re_sweep_error_inside)}, above {_pct(card.re_sweep_error_above)}",
+        f"mean error below the range {pct(card.re_sweep_error_below)}, inside "
+        f"{pct(card.re_sweep_error_inside)}, above {pct(card.re_sweep_error_above)}",
         fontsize=9,
     )
     return Figure(
@@ -413,7 +338,7 @@ def _reynolds(run: RunRecord) -> Figure | None:
 # ---------------------------------------------------------------------------- 5. trust
 def _trust(run: RunRecord) -> Figure | None:
     a = run.arrays
-    if not _has(a, "trust_spread", "trust_error"):
+    if not panels.has(a, "trust_spread", "trust_error"):
         return None
     spread = np.ravel(np.asarray(a["trust_spread"], float))
     error = np.ravel(np.asarray(a["trust_error"], float))
@@ -431,8 +356,8 @@ def _trust(run: RunRecord) -> Figure | None:
     ax = fig.add_subplot()
     *_, im = ax.hist2d(spread, error, bins=[bins, bins], norm=LogNorm(), cmap="viridis", cmin=1)
     bar = fig.colorbar(im, ax=ax, label="pixels per bin")
-    bar.ax.yaxis.set_major_formatter(mticker.FuncFormatter(_plain))
-    bar.ax.yaxis.set_minor_formatter(mticker.FuncFormatter(_plain))
+    bar.ax.yaxis.set_major_formatter(mticker.FuncFormatter(panels.plain))
+    bar.ax.yaxis.set_minor_formatter(mticker.FuncFormatter(panels.plain))
     ax.plot([floor, top], [floor, top], "k--", lw=0.9, label="error = spread")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -444,8 +369,8 @@ def _trust(run: RunRecord) -> Figure | None:
     ax.legend(fontsize=8, loc="upper left")
     card = Scorecard.from_metrics(run.metrics)
     ax.set_title(
-        f"Spearman ρ: pixels {_fmt(card.spread_error_spearman_pixels)}, "
-        f"samples {_fmt(card.spread_error_spearman_samples)}",
+        f"Spearman ρ: pixels {fmt(card.spread_error_spearman_pixels)}, "
+        f"samples {fmt(card.spread_error_spearman_samples)}",
         fontsize=10,
     )
     return Figure(
