@@ -1,6 +1,6 @@
 """Metrics, generalisation sweeps, physics diagnostics, speed benchmarks."""
 
-import importlib
+from flowlearn._lazy import submodules
 
 #: The public modules of this package (imported on first use, so that importing one of them
 #: does not import the others and their dependencies).
@@ -14,8 +14,4 @@ __all__ = [
     "surrogate_scorecard",
 ]
 
-
-def __getattr__(name: str):
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = submodules(__name__, __all__)

@@ -1,7 +1,7 @@
 """The fundamentals track of the talk: capacity, dimensionality, filters, one neuron, the MNIST
 classifiers and the model zoo, autoencoders, clustering, the VAE and the LSTM."""
 
-import importlib
+from flowlearn._lazy import submodules
 
 #: One module per experiment (imported on first use).
 __all__ = [
@@ -19,8 +19,4 @@ __all__ = [
     "vae",
 ]
 
-
-def __getattr__(name: str):
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = submodules(__name__, __all__)

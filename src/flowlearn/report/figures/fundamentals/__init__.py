@@ -1,6 +1,6 @@
 """Figures of the fundamentals track's experiments."""
 
-import importlib
+from flowlearn._lazy import submodules
 
 #: One module per experiment (imported on first use).
 __all__ = [
@@ -18,8 +18,4 @@ __all__ = [
     "vae",
 ]
 
-
-def __getattr__(name: str):
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = submodules(__name__, __all__)
