@@ -14,8 +14,17 @@ safetensors users expect:
 - **Atomic creation.** :func:`create_store` writes the empty store into ``NAME.zarr.creating``
   (marked as flowlearn's own by :data:`CREATING_MARKER`) and renames it into place. A leftover
   of a killed creation is removed only if it is provably flowlearn's; anything else is refused.
+- **Resumable samples.** A store is made for a spec (any frozen description of the samples with
+  ``n``, a ``fingerprint`` and ``to_attrs`` / ``from_attrs``: :class:`SampleSpec`) and holds a
+  ``status`` per sample, :data:`PENDING` until the sample is written. :func:`write_sample`
+  writes a sample's arrays first and its status last, so a run killed at any point leaves only
+  whole samples marked done; :func:`compute_pending` computes the pending ones here or on Dask
+  workers. :func:`check_existing` refuses a store made for another spec, naming what differs.
 - **Stores without checksums** (written before this module) are read as before and reported
   as unverified; :func:`rewrite_with_checksums` seals them after the caller has checked them.
+
+A kind of store (flow datasets, wake snapshots, chemical states) says what it is called and how
+to make or repair one in a :class:`StoreKind`; every message then reads in its words.
 """
 
 from __future__ import annotations
@@ -25,9 +34,10 @@ import json
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -35,6 +45,10 @@ import numpy as np
 CREATING_MARKER = ".flowlearn-creating"
 #: Bytes read per block when a whole array is checked (bounds the memory of a check).
 BLOCK_BYTES = 64 * 1024**2
+
+
+#: Status of a sample not computed yet: every store starts with all its samples pending.
+PENDING = 0
 
 
 class StoreError(ValueError):
@@ -231,3 +245,163 @@ def rewrite_with_checksums(path: str | os.PathLike[str]) -> None:
     path.rename(old)
     tmp.rename(path)
     shutil.rmtree(old)
+
+
+# --------------------------------------------------------------------------------- samples
+
+
+class SampleSpec(Protocol):
+    """What decides a store's samples: ``n`` of them, named by ``fingerprint`` (equal
+    fingerprints, equal data), stored in the root attributes by ``to_attrs`` (which include
+    ``fingerprint``) and read back by ``from_attrs``. A frozen dataclass, as a rule."""
+
+    n: int
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def to_attrs(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> SampleSpec: ...
+
+
+@dataclass(frozen=True)
+class StoreKind:
+    """A kind of store in the words of its messages: ``noun`` ("dataset"), how to ``make`` one
+    ("make one with `flowlearn dataset generate`"), what ``repair``s a damaged sample
+    ("`flowlearn dataset generate` recomputes them"), and the ``error`` raised."""
+
+    noun: str
+    make: str
+    repair: str
+    error: type[StoreError] = StoreError
+
+
+def open_group(path: str | os.PathLike[str], kind: StoreKind, mode: str = "r"):
+    """The open Zarr group of the store at ``path``; ``kind.error`` if there is none or it is
+    not a flowlearn store (no fingerprint)."""
+    import zarr
+
+    path = Path(path)
+    if not path.exists():
+        raise kind.error(f"no {kind.noun} at {path}: {kind.make}")
+    try:
+        group = zarr.open_group(path, mode=mode)
+    except Exception as exc:
+        raise kind.error(
+            f"{path} is not a flowlearn {kind.noun} (not a readable Zarr store: {exc})"
+        ) from None
+    if "fingerprint" not in group.attrs:
+        raise kind.error(f"{path} is not a flowlearn {kind.noun} (no fingerprint attribute)")
+    return group
+
+
+def check_existing(path: str | os.PathLike[str], spec: SampleSpec, kind: StoreKind) -> bool:
+    """Whether a store exists at ``path``; if one does, ``kind.error`` unless it was made for
+    ``spec`` (the message names the settings that differ). flowlearn never writes into a
+    store it refuses here."""
+    import xarray as xr
+
+    path = Path(path)
+    if not (path.exists() or path.is_symlink()):
+        return False
+    try:
+        attrs = xr.open_zarr(path, consolidated=False, chunks=None).attrs
+    except Exception as exc:
+        raise kind.error(
+            f"{path} exists but is not a readable flowlearn {kind.noun} ({exc}); flowlearn "
+            "never writes into it: choose another name"
+        ) from None
+    found = attrs.get("fingerprint")
+    if found == spec.fingerprint:
+        return True
+    if not found:
+        raise kind.error(
+            f"{path} is a Zarr store but not a flowlearn {kind.noun} (no fingerprint): "
+            "flowlearn never writes into it; choose another name"
+        )
+    try:
+        old = type(spec).from_attrs(dict(attrs))
+        names = [f.name for f in fields(spec)] if hasattr(spec, "__dataclass_fields__") else []
+        diff = ", ".join(
+            f"{k}: {getattr(old, k)!r} there, {getattr(spec, k)!r} now"
+            for k in names
+            if getattr(old, k) != getattr(spec, k)
+        )
+    except (TypeError, ValueError):  # settings this version no longer reads
+        diff = ""
+    raise kind.error(
+        f"{path} holds a {kind.noun} made with other settings ({diff or 'generator version'}):"
+        " use another name, or delete it to start again"
+    )
+
+
+def indices_text(indices: Mapping[int, Any] | Sequence[int], shown: int = 10) -> str:
+    """``"1, 4, 9 and 3 more"``: sample indices in a message."""
+    idx = sorted(indices)
+    more = f" and {len(idx) - shown} more" if len(idx) > shown else ""
+    return ", ".join(map(str, idx[:shown])) + more
+
+
+def read_status(path: str | os.PathLike[str], kind: StoreKind) -> np.ndarray:
+    """The status code of every sample of the store at ``path``; ``kind.error`` names the
+    samples whose status cannot be read back intact."""
+    codes, bad = read_checked(open_group(path, kind)["status"])
+    if bad:
+        raise kind.error(
+            f"{path}: the status of sample(s) {indices_text(bad)} is damaged; {kind.repair}"
+        )
+    return codes
+
+
+def write_sample(group, index: int, values: Mapping[str, Any], status: int) -> None:
+    """Store one sample into the open Zarr ``group``: every array of ``values`` at ``index``
+    first, its ``status`` last: a sample is done only once everything else is on disk."""
+    for name, value in values.items():
+        group[name][index] = value
+    group["status"][index] = status
+
+
+def compute_pending(
+    compute: Callable[[Any, int], Any],
+    spec: Any,
+    todo: Sequence[int],
+    store: Callable[[Any, int], None],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> None:
+    """``compute(spec, i)`` for each ``i`` of ``todo``, each result handed to ``store(result,
+    done)`` here, in the order they finish. One worker runs them in this process; more run on
+    a local Dask cluster of processes, or on the running Dask scheduler at ``scheduler``
+    (``tcp://host:8786``). ``compute`` must be importable by the workers (a module-level
+    function) and derive everything from ``(spec, i)``, so that a sample is the same
+    whichever worker makes it."""
+    if not todo:
+        return
+    if scheduler is None and workers <= 1:
+        for done, i in enumerate(todo, 1):
+            store(compute(spec, i), done)
+        return
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        # ":0", a free port: None does not turn the dashboard off and falls back to :8787,
+        # which warns whenever another cluster holds it (dask/distributed#8136).
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = client.map(compute, [spec] * len(todo), list(todo), pure=False)
+        for done, fut in enumerate(as_completed(futures), 1):
+            store(fut.result(), done)
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,10 +1,11 @@
 """Making (or finishing) a dataset: resumable, one generation at a time, damaged samples
-recomputed, samples in parallel through Dask."""
+recomputed, samples in parallel through Dask
+(:func:`flowlearn.data.sample_store.compute_pending`)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,11 +103,9 @@ def _generate_locked(spec, path, workers, scheduler, progress) -> GenerationRepo
         if progress is not None:
             progress(s, done, total)
 
-    if todo and scheduler is None and workers <= 1:
-        for k, i in enumerate(todo, 1):
-            store(compute_sample(spec, i), k)
-    elif todo:
-        _run_dask(spec, todo, workers, scheduler, store)
+    sample_store.compute_pending(
+        compute_sample, spec, todo, store, workers=workers, scheduler=scheduler
+    )
     codes = status(path)
     counts = {name: int((codes == c).sum()) for c, name in STATUS_NAMES.items()}
     return GenerationReport(
@@ -118,27 +117,3 @@ def _generate_locked(spec, path, workers, scheduler, progress) -> GenerationRepo
         reasons,
         integrity.corrupt,
     )
-
-
-def _run_dask(spec, todo: Sequence[int], workers: int, scheduler: str | None, store) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        # ":0", a free port: None does not turn the dashboard off and falls back to :8787,
-        # which warns whenever another cluster holds it (dask/distributed#8136).
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
-    try:
-        futures = client.map(compute_sample, [spec] * len(todo), todo, pure=False)
-        for k, fut in enumerate(as_completed(futures), 1):
-            store(fut.result(), k)
-            fut.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

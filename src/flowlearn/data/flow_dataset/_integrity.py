@@ -17,7 +17,7 @@ from flowlearn.data.flow_dataset._spec import (
     DatasetError,
     FlowDatasetSpec,
 )
-from flowlearn.data.flow_dataset._store import _group, _indices
+from flowlearn.data.flow_dataset._store import _group
 
 #: Physical bounds a stored sample must keep (dimensionless: units of U and rho U^2). Steady
 #: flows at Re 3-70 in these channels stay within a few U and a few hundred rho U^2; the bounds
@@ -156,8 +156,8 @@ def add_checksums(path: str | Path) -> Integrity:
         if before.corrupt:
             raise DatasetError(
                 f"{path}: {len(before.corrupt)} stored sample(s) fail the check "
-                f"({_indices(before.corrupt)}); recompute them with `flowlearn dataset "
-                "generate` before adding checksums"
+                f"({sample_store.indices_text(before.corrupt)}); recompute them with "
+                "`flowlearn dataset generate` before adding checksums"
             )
         sample_store.rewrite_with_checksums(path)
     return verify(path)

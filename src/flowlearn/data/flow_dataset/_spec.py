@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 
 from flowlearn.data.flow_fields import FIELD_NAMES
-from flowlearn.data.sample_store import StoreError
+from flowlearn.data.sample_store import PENDING, StoreError, StoreKind
 
 #: Bump when a change to the solver set-up changes the numbers a spec produces.
 GENERATOR_VERSION = 1
 
 
-#: Sample status codes (``status`` variable); 0 means not computed yet.
-PENDING, OK, UNSTEADY, DIVERGED, INVALID = 0, 1, 2, 3, 4
+#: Sample status codes (``status`` variable) beside :data:`PENDING` (0, not computed yet).
+OK, UNSTEADY, DIVERGED, INVALID = 1, 2, 3, 4
 
 
 STATUS_NAMES = {
@@ -43,6 +43,13 @@ class DatasetError(StoreError):
 
 #: ``flowlearn_output`` attribute of a dataset store (see :mod:`flowlearn.safety.outputs`).
 KIND = "dataset"
+#: A flow dataset in the messages of :mod:`flowlearn.data.sample_store`.
+STORE = StoreKind(
+    "dataset",
+    make="make one with `flowlearn dataset generate`",
+    repair="`flowlearn dataset generate` recomputes them",
+    error=DatasetError,
+)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ status last, read back lazily (:func:`load`) or verified and in memory (:func:`r
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from flowlearn.data.flow_dataset._spec import (
     PENDING,
     SCALARS,
     STATUS_NAMES,
+    STORE,
     DatasetError,
     FlowDatasetSpec,
     Sample,
@@ -89,88 +90,31 @@ def _open_or_create(spec: FlowDatasetSpec, path: Path) -> None:
 
 def _check_existing(spec: FlowDatasetSpec, path: Path) -> bool:
     """Whether ``path`` exists; if so, a :class:`DatasetError` unless it holds ``spec``."""
-    import xarray as xr
-
-    if path.exists() or path.is_symlink():
-        try:
-            attrs = xr.open_zarr(path, consolidated=False, chunks=None).attrs
-        except Exception as exc:
-            raise DatasetError(
-                f"{path} exists but is not a readable flowlearn dataset ({exc}); flowlearn never "
-                "writes into it: choose another name"
-            ) from None
-        found = attrs.get("fingerprint")
-        if found != spec.fingerprint:
-            if not found:
-                raise DatasetError(
-                    f"{path} is a Zarr store but not a flowlearn dataset (no fingerprint): "
-                    "flowlearn never writes into it; choose another name"
-                )
-            old = FlowDatasetSpec.from_attrs(attrs)
-            diff = ", ".join(
-                f"{k}: {getattr(old, k)!r} there, {getattr(spec, k)!r} now"
-                for k in spec.__dataclass_fields__
-                if getattr(old, k) != getattr(spec, k)
-            )
-            raise DatasetError(
-                f"{path} holds a dataset made with other settings ({diff or 'generator version'}):"
-                " use another name, or delete it to start again"
-            )
-        return True
-    return False
+    return sample_store.check_existing(path, spec, STORE)
 
 
 def _group(path: str | Path, mode: str = "r"):
     """The dataset's open Zarr group; a :class:`DatasetError` if there is none."""
-    import zarr
-
-    path = Path(path)
-    if not path.exists():
-        raise DatasetError(f"no dataset at {path}: make one with `flowlearn dataset generate`")
-    try:
-        group = zarr.open_group(path, mode=mode)
-    except Exception as exc:
-        raise DatasetError(
-            f"{path} is not a flowlearn dataset (not a readable Zarr store: {exc})"
-        ) from None
-    if "fingerprint" not in group.attrs:
-        raise DatasetError(f"{path} is not a flowlearn dataset (no fingerprint attribute)")
-    return group
+    return sample_store.open_group(path, STORE, mode)
 
 
 def status(path: str | Path) -> np.ndarray:
     """Status code of every sample of the dataset at ``path``; a :class:`DatasetError` names
     the samples whose status cannot be read back intact."""
-    codes, bad = sample_store.read_checked(_group(path)["status"])
-    if bad:
-        raise DatasetError(
-            f"{path}: the status of sample(s) {_indices(bad)} is damaged; `flowlearn dataset "
-            "generate` recomputes them"
-        )
-    return codes
-
-
-def _indices(bad: dict[int, str] | Sequence[int], shown: int = 10) -> str:
-    idx = sorted(bad)
-    return ", ".join(map(str, idx[:shown])) + (
-        f" and {len(idx) - shown} more" if len(idx) > shown else ""
-    )
+    return sample_store.read_status(path, STORE)
 
 
 def _write(group, spec: FlowDatasetSpec, s: Sample) -> None:
     """Store sample ``s`` into the open Zarr ``group``: fields first, its status last."""
-    i = s.index
-    group["re"][i] = s.re
-    group["family"][i] = spec.families.index(s.family)
-    for name in SCALARS:
-        group[name][i] = s.scalars.get(name, np.nan)
+    values: dict[str, Any] = {
+        "re": s.re,
+        "family": spec.families.index(s.family),
+        **{name: s.scalars.get(name, np.nan) for name in SCALARS},
+    }
     if s.status == OK:
-        group["sdf"][i] = s.sdf
-        group["mask"][i] = s.mask.astype(np.uint8)
-        for k, name in enumerate(FIELD_NAMES):
-            group[name][i] = s.fields[k]
-    # The status goes last: a sample is done only once everything else is on disk.
-    group["status"][i] = s.status
+        values |= {"sdf": s.sdf, "mask": s.mask.astype(np.uint8)}
+        values |= {name: s.fields[k] for k, name in enumerate(FIELD_NAMES)}
+    sample_store.write_sample(group, s.index, values, s.status)
 
 
 def load(path: str | Path, *, only_ok: bool = True):
@@ -212,8 +156,8 @@ def read(path: str | Path, *, progress: Callable[[str], None] | None = None):
         first = next(iter(integrity.corrupt.items()))
         raise DatasetError(
             f"{path}: {len(integrity.corrupt)} stored sample(s) are damaged "
-            f"({_indices(integrity.corrupt)}; sample {first[0]}: {first[1]}): run `flowlearn "
-            "dataset generate` with the same settings to recompute them"
+            f"({sample_store.indices_text(integrity.corrupt)}; sample {first[0]}: {first[1]}): "
+            "run `flowlearn dataset generate` with the same settings to recompute them"
         )
     try:
         return load(path).load()
