@@ -22,8 +22,9 @@ from flowlearn.evaluation.surrogate_scorecard import GUO_ERROR, Scorecard
 from flowlearn.evaluation.surrogate_scorecard import TARGET_DEFAULT_ERROR as TARGET_ERROR
 from flowlearn.experiments import RunRecord
 from flowlearn.report.figures._base import Figure
-from flowlearn.report.figures.cfd import _panels as panels
-from flowlearn.report.figures.cfd._panels import fmt, pct
+from flowlearn.report.figures.cfd import _format
+from flowlearn.report.figures.cfd._format import fmt, pct
+from flowlearn.report.panels import body_cmap, field_limits, field_panel
 
 #: the band around y = x in the drag plot
 CD_BAND = 0.05
@@ -41,23 +42,18 @@ def draw(run: RunRecord) -> list[Figure]:
 # ---------------------------------------------------------------------------- 1. fields
 def _fields(run: RunRecord) -> Figure | None:
     a = run.arrays
-    if not panels.has(a, "example_true", "example_pred", "example_mask"):
+    if not _format.has(a, "example_true", "example_pred", "example_mask"):
         return None
     true, pred = np.asarray(a["example_true"], float), np.asarray(a["example_pred"], float)
     masks = np.asarray(a["example_mask"], bool)
-    m, _, ny, nx = true.shape
+    m = true.shape[0]
     labels = a.get("example_label", np.array([f"sample {i}" for i in range(m)]))
     res = a.get("example_re", np.full(m, np.nan))
     errs = a.get("example_error", np.full(m, np.nan))
-    extent = (0, nx, 0, ny)
 
     fig = MplFigure(figsize=(14, 2.2 * m + 0.3), layout="constrained")
     rows = np.ravel(fig.subfigures(m, 1, squeeze=False))
-    speed_cmap, err_cmap, p_cmap = (
-        panels.cmap("viridis"),
-        panels.cmap("RdBu_r"),
-        panels.cmap("plasma"),
-    )
+    speed_cmap, err_cmap, p_cmap = map(body_cmap, ("viridis", "RdBu_r", "plasma"))
     titles = (
         "LBM speed |u|/U",
         "predicted speed |u|/U",
@@ -71,21 +67,22 @@ def _fields(run: RunRecord) -> Figure | None:
         s_pred = np.hypot(pred[i, 0], pred[i, 1])
         d_speed = s_pred - s_true
         axes = row.subplots(1, 5, sharex=True, sharey=True)
-        lo, hi = panels.limits(s_true, s_pred, fluid=fluid)
-        panels.field_panel(axes[0], s_true, mask, extent, speed_cmap, lo, hi)
-        im = panels.field_panel(axes[1], s_pred, mask, extent, speed_cmap, lo, hi)
+        lo, hi = field_limits(s_true, s_pred, fluid=fluid)
+        field_panel(axes[0], s_true, mask, speed_cmap, lo, hi)
+        im = field_panel(axes[1], s_pred, mask, speed_cmap, lo, hi)
         row.colorbar(im, ax=list(axes[:2]), label="|u|/U", shrink=0.9, pad=0.01)
         d = d_speed[fluid & np.isfinite(d_speed)]
         vmax = float(np.abs(d).max()) if d.size else 0.0
         vmax = vmax if vmax > 0 else 1e-12
-        im = panels.field_panel(axes[2], d_speed, mask, extent, err_cmap, -vmax, vmax)
+        im = field_panel(axes[2], d_speed, mask, err_cmap, -vmax, vmax)
         row.colorbar(im, ax=axes[2], label="Δ|u|/U", shrink=0.9, pad=0.01)
-        lo, hi = panels.limits(true[i, 2], pred[i, 2], fluid=fluid)
-        panels.field_panel(axes[3], true[i, 2], mask, extent, p_cmap, lo, hi)
-        im = panels.field_panel(axes[4], pred[i, 2], mask, extent, p_cmap, lo, hi)
+        lo, hi = field_limits(true[i, 2], pred[i, 2], fluid=fluid)
+        field_panel(axes[3], true[i, 2], mask, p_cmap, lo, hi)
+        im = field_panel(axes[4], pred[i, 2], mask, p_cmap, lo, hi)
         row.colorbar(im, ax=list(axes[3:]), label="p/(ρU²)", shrink=0.9, pad=0.01)
         axes[0].set_ylabel("y (cells)", fontsize=8)
         for ax, title in zip(axes, titles, strict=True):
+            ax.tick_params(labelsize=7)
             if i == 0:
                 ax.set_title(title, fontsize=8)
             if i == m - 1:
@@ -143,13 +140,13 @@ def _errors(run: RunRecord) -> Figure | None:
     parts = [
         (name, colour)
         for name, colour in (("test", TEST_COLOUR), ("heldout", HELDOUT_COLOUR))
-        if panels.has(a, f"{name}_error", f"{name}_family")
+        if _format.has(a, f"{name}_error", f"{name}_family")
     ]
     if not parts:
         return None
-    with_guo = any(panels.has(a, f"{name}_guo_error") for name, _ in parts)
+    with_guo = any(_format.has(a, f"{name}_guo_error") for name, _ in parts)
     offset, width = (0.2, 0.35) if with_guo else (0.0, 0.6)
-    n_boxes = sum(len(panels.families(a[f"{name}_family"])) for name, _ in parts)
+    n_boxes = sum(len(_format.families(a[f"{name}_family"])) for name, _ in parts)
     fig = MplFigure(figsize=(max(6.0, 0.8 * n_boxes + 2), 4.4), layout="constrained")
     ax = fig.add_subplot()
     ticks, ticklabels, all_values, x0 = [], [], [], 0.0
@@ -157,12 +154,12 @@ def _errors(run: RunRecord) -> Figure | None:
     for name, colour in parts:
         err = 100 * np.asarray(a[f"{name}_error"], float)
         fam = np.asarray(a[f"{name}_family"]).astype(str)
-        families = panels.families(fam)
+        families = _format.families(fam)
         pos = x0 + np.arange(len(families), dtype=float)
         groups = [err[fam == f] for f in families]
         _boxes(ax, groups, pos - offset, colour, hollow=False, width=width)
         all_values.append(err)
-        if panels.has(a, f"{name}_guo_error"):
+        if _format.has(a, f"{name}_guo_error"):
             guo = 100 * np.asarray(a[f"{name}_guo_error"], float)
             _boxes(ax, [guo[fam == f] for f in families], pos + offset, GUO_COLOUR, True, width)
             all_values.append(guo)
@@ -190,7 +187,7 @@ def _errors(run: RunRecord) -> Figure | None:
         ax.axhline(100 * level, color="C2", lw=0.9)
     ax.axhline(100 * TARGET_ERROR, color="k", ls="--", lw=0.9)
 
-    panels.log_y_if_wide(ax, np.concatenate(all_values))
+    _format.log_y_if_wide(ax, np.concatenate(all_values))
     ax.set_ylabel("relative velocity error (%)")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     card = Scorecard.from_metrics(run.metrics)
@@ -226,7 +223,7 @@ def _errors(run: RunRecord) -> Figure | None:
 # ---------------------------------------------------------------------------- 3. drag
 def _drag(run: RunRecord) -> Figure | None:
     a = run.arrays
-    parts = [n for n in ("test", "heldout") if panels.has(a, f"{n}_cd_lbm", f"{n}_cd_pred")]
+    parts = [n for n in ("test", "heldout") if _format.has(a, f"{n}_cd_lbm", f"{n}_cd_pred")]
     if not parts:
         return None
     fig = MplFigure(figsize=(5.8, 5.2), layout="constrained")
@@ -243,7 +240,7 @@ def _drag(run: RunRecord) -> Figure | None:
             )
             continue
         fam = np.asarray(a.get("heldout_family", np.full(len(lbm), "held out"))).astype(str)
-        for k, f in enumerate(panels.families(fam)):
+        for k, f in enumerate(_format.families(fam)):
             sel = fam == f
             ax.scatter(
                 lbm[sel],
@@ -294,12 +291,12 @@ def _drag(run: RunRecord) -> Figure | None:
 # ---------------------------------------------------------------------------- 4. Reynolds
 def _reynolds(run: RunRecord) -> Figure | None:
     a = run.arrays
-    if not panels.has(a, "sweep_re", "sweep_error"):
+    if not _format.has(a, "sweep_re", "sweep_error"):
         return None
     re_, err = np.asarray(a["sweep_re"], float), 100 * np.asarray(a["sweep_error"], float)
     fig = MplFigure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
-    if panels.has(a, "re_range"):
+    if _format.has(a, "re_range"):
         lo, hi = (float(v) for v in np.ravel(a["re_range"])[:2])
         ax.axvspan(lo, hi, color="C2", alpha=0.15, label=f"trained range Re {lo:g}-{hi:g}")
     ax.scatter(re_, err, s=16, color=TEST_COLOUR, alpha=0.8, label="sample")
@@ -316,7 +313,7 @@ def _reynolds(run: RunRecord) -> Figure | None:
     else:
         ax.plot(re_[order], err[order], "k-", lw=0.6, alpha=0.5)
     ax.axhline(100 * TARGET_ERROR, color="k", ls="--", lw=0.9, label="target: 5 %")
-    panels.log_y_if_wide(ax, err)
+    _format.log_y_if_wide(ax, err)
     ax.set_xlabel("Reynolds number Re = U L / ν")
     ax.set_ylabel("relative velocity error (%)")
     ax.grid(True, which="both", alpha=0.3)
@@ -338,7 +335,7 @@ def _reynolds(run: RunRecord) -> Figure | None:
 # ---------------------------------------------------------------------------- 5. trust
 def _trust(run: RunRecord) -> Figure | None:
     a = run.arrays
-    if not panels.has(a, "trust_spread", "trust_error"):
+    if not _format.has(a, "trust_spread", "trust_error"):
         return None
     spread = np.ravel(np.asarray(a["trust_spread"], float))
     error = np.ravel(np.asarray(a["trust_error"], float))
@@ -356,8 +353,8 @@ def _trust(run: RunRecord) -> Figure | None:
     ax = fig.add_subplot()
     *_, im = ax.hist2d(spread, error, bins=[bins, bins], norm=LogNorm(), cmap="viridis", cmin=1)
     bar = fig.colorbar(im, ax=ax, label="pixels per bin")
-    bar.ax.yaxis.set_major_formatter(mticker.FuncFormatter(panels.plain))
-    bar.ax.yaxis.set_minor_formatter(mticker.FuncFormatter(panels.plain))
+    bar.ax.yaxis.set_major_formatter(mticker.FuncFormatter(_format.plain))
+    bar.ax.yaxis.set_minor_formatter(mticker.FuncFormatter(_format.plain))
     ax.plot([floor, top], [floor, top], "k--", lw=0.9, label="error = spread")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -1,20 +1,13 @@
-"""Panels and number formats shared by the CFD track's figures.
-
-A field panel draws a 2-D field over the lattice with the body (masked cells) in grey and
-outlined in black; the formats print metrics that may be absent (``None`` or NaN in
-``metrics.json``) as ``n/a``.
-"""
+"""Number formats and axes shared by the CFD track's figures: metrics that may be absent
+(``None`` or NaN in ``metrics.json``) print as ``n/a``; log axes label 1, 2, 5 x 10^k plainly.
+Field panels (a field over the lattice, the body in grey) are :mod:`flowlearn.report.panels`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import matplotlib as mpl
 import matplotlib.ticker as mticker
 import numpy as np
-
-#: colour of the body (masked cells) in field panels
-BODY_COLOUR = "0.7"
 
 
 def num(value: Any) -> float:
@@ -33,11 +26,6 @@ def fmt(value: Any, spec: str = ".2f") -> str:
 def pct(value: Any) -> str:
     v = num(value)
     return "n/a" if not np.isfinite(v) else f"{100 * v:.2f} %"
-
-
-def cmap(name: str) -> mpl.colors.Colormap:
-    """``name`` with the body (masked cells) drawn grey."""
-    return mpl.colormaps[name].with_extremes(bad=BODY_COLOUR)
 
 
 def families(family: np.ndarray) -> list[str]:
@@ -65,31 +53,3 @@ def log_y_if_wide(ax, values: np.ndarray) -> None:
 
 def has(a: dict[str, np.ndarray], *keys: str) -> bool:
     return all(k in a and np.size(a[k]) > 0 for k in keys)
-
-
-def field_panel(ax, field, mask, extent, cmap, vmin, vmax):
-    shown = np.ma.masked_where(mask | ~np.isfinite(field), field)
-    im = ax.imshow(
-        shown, origin="lower", extent=extent, cmap=cmap, vmin=vmin, vmax=vmax, aspect="equal"
-    )
-    if mask.any() and not mask.all():
-        ny, nx = mask.shape
-        ax.contour(
-            np.arange(nx) + 0.5,
-            np.arange(ny) + 0.5,
-            mask.astype(float),
-            levels=[0.5],
-            colors="k",
-            linewidths=0.6,
-        )
-    ax.tick_params(labelsize=7)
-    return im
-
-
-def limits(*fields: np.ndarray, fluid: np.ndarray) -> tuple[float, float]:
-    values = np.concatenate([f[fluid] for f in fields])
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return 0.0, 1.0
-    lo, hi = float(values.min()), float(values.max())
-    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
