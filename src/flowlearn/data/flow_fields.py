@@ -73,6 +73,14 @@ def channel(name: str) -> Channel:
     raise KeyError(f"no channel {name!r}; inputs {INPUT_NAMES}, fields {FIELD_NAMES}")
 
 
+def cell_coords(nx: int, ny: int) -> dict[str, tuple]:
+    """xarray coordinates ``x``, ``y`` of the cell centres of an ``nx x ny`` grid, in cells."""
+    return {
+        "x": ("x", np.arange(nx) + 0.5, {"units": "cells"}),
+        "y": ("y", np.arange(ny) + 0.5, {"units": "cells"}),
+    }
+
+
 def make_inputs(sdf: np.ndarray, mask: np.ndarray, re: np.ndarray | float) -> np.ndarray:
     """Input channels ``(N, 3, ny, nx)`` (float32) from SDFs ``(N, ny, nx)`` (or one
     ``(ny, nx)``), masks of the same shape and Reynolds numbers ``(N,)`` (or one)."""
@@ -283,8 +291,4 @@ def prediction_dataset(fields, spread, sdf, mask, attrs: dict[str, Any]):
         )
     data["mask"] = (dims, mask.astype(np.int8), channel("mask").attrs)
     data["sdf"] = (dims, sdf, channel("sdf").attrs)
-    coords = {
-        "x": ("x", np.arange(nx) + 0.5, {"units": "cells"}),
-        "y": ("y", np.arange(ny) + 0.5, {"units": "cells"}),
-    }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    return xr.Dataset(data, coords=cell_coords(nx, ny), attrs=attrs)

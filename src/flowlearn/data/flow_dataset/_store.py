@@ -24,7 +24,7 @@ from flowlearn.data.flow_dataset._spec import (
     FlowDatasetSpec,
     Sample,
 )
-from flowlearn.data.flow_fields import FIELD_NAMES, channel
+from flowlearn.data.flow_fields import FIELD_NAMES, cell_coords, channel
 from flowlearn.safety.memory import require_memory
 from flowlearn.safety.outputs import MARK
 
@@ -65,8 +65,7 @@ def _template(spec: FlowDatasetSpec):
         data[name] = per_sample("float64", np.nan, {})
     coords = {
         "sample": np.arange(n),
-        "x": ("x", np.arange(nx) + 0.5, {"units": "cells"}),
-        "y": ("y", np.arange(ny) + 0.5, {"units": "cells"}),
+        **cell_coords(nx, ny),
     }
     attrs = {
         "title": "flowlearn steady obstacle flows",
