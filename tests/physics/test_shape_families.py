@@ -52,6 +52,8 @@ def test_random_shape_is_placed_and_sized(family, grid):
             assert 0 < ext <= 0.30 * ny + 1e-9
             length = hi[0] - lo[0]
             assert 0.3 * ny * np.cos(np.radians(20)) * 0.99 <= length <= 0.5 * ny * 1.01
+        elif family in ("multi", "triple"):  # a cluster of bodies each >= 0.5 h tall
+            assert 0.5 * 0.15 * ny - 1e-9 <= ext <= ny - 6
         else:
             assert 0.15 * ny - 1e-9 <= ext <= 0.30 * ny + 1e-9
 
@@ -82,6 +84,36 @@ def test_pair_bodies_are_disjoint_and_both_solid():
         shape = sf.random_shape("pair", np.random.default_rng(seed), (64, 32))
         mask = shape.sample(64, 32, 1.0) < 0
         assert label(mask)[1] == 2, f"seed {seed}: expected two separate bodies"
+
+
+def test_multi_scenes_hold_two_or_three_separate_bodies():
+    counts = []
+    for seed in range(30):
+        mask = sf.random_shape("multi", np.random.default_rng(seed), (128, 64)).sample(128, 64, 1.0)
+        counts.append(label(mask < 0, structure=np.ones((3, 3)))[1])
+    assert set(counts) == {2, 3}, counts
+
+
+def _solidity(family, seed, grid=(128, 64)):
+    from flowlearn.evaluation.ood import DESCRIPTORS, shape_descriptors
+
+    mask = sf.random_shape(family, np.random.default_rng(seed), grid).sample(*grid, 1.0) < 0
+    d = shape_descriptors(mask)[0]
+    return d[DESCRIPTORS.index("solidity")], d[DESCRIPTORS.index("compactness")]
+
+
+def test_new_families_have_the_features_they_are_named_for():
+    """Crescents and C/U shapes carry deep concavities (solidity well below a convex body's
+    ~1), L/T/cross shapes sharp concave corners, gears teeth (a longer outline than a disc
+    of the same area); circles stay convex and compact."""
+    median = {
+        f: np.median([_solidity(f, seed) for seed in range(12)], axis=0)
+        for f in ("circle", "crescent", "cshape", "concave", "gear")
+    }
+    assert median["circle"][0] > 0.9
+    assert median["crescent"][0] < 0.75 and median["cshape"][0] < 0.8
+    assert median["concave"][0] < 0.85
+    assert median["gear"][1] > 1.1 * median["circle"][1]
 
 
 @pytest.mark.parametrize("family", sf.FAMILIES)

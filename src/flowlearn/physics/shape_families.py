@@ -1,8 +1,13 @@
 """Random obstacle families for flow-surrogate datasets (Guo, Li & Iorio, KDD 2016 style).
 
-Train on the primitive :data:`TRAIN_FAMILIES`, measure generalisation on the unseen
-:data:`HELDOUT_FAMILIES`. :func:`random_shape` draws one body placed in the channel
-``[0, nx] x [0, ny]`` (lattice cell units, x streamwise, cell centres at ``i + 0.5``).
+Train on the primitive :data:`TRAIN_FAMILIES` and the regimes of :data:`EXTRA_TRAIN_FAMILIES`
+(slender bodies, scenes of two or three bodies, bodies with sharp concave corners; the default
+run trains on :data:`DEFAULT_TRAIN_FAMILIES`, all of them), measure generalisation on the
+unseen :data:`HELDOUT_FAMILIES`. No training family is built to resemble a held-out one: the
+held-out airfoils, stars, pairs, crescents, gears, C/U shapes and triples of overlapping bodies
+judge what a training regime buys on shapes it does not aim at. :func:`random_shape` draws one
+body placed in the channel ``[0, nx] x [0, ny]`` (lattice cell units, x streamwise, cell
+centres at ``i + 0.5``).
 
 The constructors return :class:`~flowlearn.physics.geometry.Shape` objects whose SDF is exact
 for their polygon; :func:`ellipse` and :func:`fourier_blob` are inscribed polygons of the smooth
@@ -23,16 +28,23 @@ from flowlearn.physics import geometry
 from flowlearn.physics.geometry import Shape, ShapeError
 
 TRAIN_FAMILIES = ("circle", "ellipse", "rectangle", "triangle", "polygon", "blob")
-#: Primitive families offered for training but not in the default list: ``slender`` (thin
-#: ellipses and flat plates at incidence, sized like an airfoil; the full config trains on it).
-EXTRA_TRAIN_FAMILIES = ("slender",)
-HELDOUT_FAMILIES = ("naca", "star", "pair")
+#: Training regimes beyond one convex-ish primitive: ``slender`` (thin ellipses and flat plates
+#: at incidence, long and 2-8 cells tall), ``multi`` (scenes of two or three bodies of the
+#: primitive families at random gaps and offsets), ``concave`` (L, T and cross shapes of two
+#: rectangles: sharp concave corners).
+EXTRA_TRAIN_FAMILIES = ("slender", "multi", "concave")
+DEFAULT_TRAIN_FAMILIES = TRAIN_FAMILIES + EXTRA_TRAIN_FAMILIES
+#: Never trained on: airfoils, stars and pairs, and the families no training regime aims at
+#: (crescents, gears with teeth, C and U shapes with deep concavities, unions of three
+#: overlapping or touching bodies).
+HELDOUT_FAMILIES = ("naca", "star", "pair", "crescent", "gear", "cshape", "triple")
 FAMILIES = TRAIN_FAMILIES + EXTRA_TRAIN_FAMILIES + HELDOUT_FAMILIES
 
 EXTENT = (0.15, 0.30)  # body y-extent (the solver's Reynolds length), fraction of ny
 CENTRE_X = (0.20, 0.35)  # bounding-box centre x, fraction of nx
 CENTRE_Y = 0.08  # largest |bounding-box centre y - ny / 2|, fraction of ny
 MARGIN = 2.0  # cells kept free to every side of the domain
+INLET_GAP = 4.0  # cells kept free before the body when nx >= 32 (a drag control volume fits)
 WALL_GAP = 3.0  # cells kept free to the north / south walls (2 when ny < 16)
 WAKE = 0.30  # fraction of nx kept free behind the body (outlet side)
 MAX_DRAWS = 100
@@ -202,6 +214,12 @@ def _body(family: str, rng: np.random.Generator, h: float) -> Shape:
         v = _polar(*_blob_r(1.0, np.stack([amp, u(0.0, _TWO_PI, k)], axis=1), 128))
     elif family == "star":
         v = _star_v(1.0, u(0.4, 0.65), int(rng.integers(4, 8)), u(0.0, 360.0))
+    elif family == "crescent":
+        v = _crescent_v(rng)
+    elif family == "gear":
+        v = _gear_v(rng)
+    elif family == "cshape":
+        v = _cshape_v(rng)
     else:  # pragma: no cover - guarded by random_shape
         raise ValueError(f"no single-body family {family!r}")
     return geometry.polygon(_fit(v, h), family)
@@ -261,6 +279,133 @@ def _pair(rng: np.random.Generator, h: float) -> list[Shape]:
     ]
 
 
+def _arc(radius: float, centre: Sequence[float], start: float, stop: float, n: int) -> np.ndarray:
+    """``n`` points of the circle (``centre``, ``radius``) from angle ``start`` to ``stop``
+    (radians, either direction), both ends included."""
+    return np.asarray(centre, float) + _polar(np.linspace(start, stop, n), np.full(n, radius))
+
+
+def _crescent_v(rng: np.random.Generator) -> np.ndarray:
+    """A unit circle less an offset circle of radius r at distance d (the two cross): the outer
+    arc round the back, the inner arc back through the bite; horns as sharp as the circles
+    make them."""
+    r = rng.uniform(0.6, 0.95)
+    d = rng.uniform(max(0.3, 1.08 - r), 0.8)
+    x0 = (1.0 - r * r + d * d) / (2.0 * d)
+    y0 = math.sqrt(max(1.0 - x0 * x0, 1e-6))
+    t0, s0 = math.atan2(y0, x0), math.atan2(y0, x0 - d)
+    outer = _arc(1.0, (0.0, 0.0), t0, _TWO_PI - t0, 48)
+    inner = _arc(r, (d, 0.0), _TWO_PI - s0, s0, 32)[1:-1]
+    return rotate(np.concatenate([outer, inner]), rng.uniform(0.0, 360.0))
+
+
+def _gear_v(rng: np.random.Generator) -> np.ndarray:
+    """A gear: 6-12 trapezoidal teeth on a root circle at 0.65-0.85 of the tip radius."""
+    k, root = int(rng.integers(6, 13)), rng.uniform(0.65, 0.85)
+    top = rng.uniform(0.25, 0.45)  # fraction of a pitch at the tip
+    frac = np.array([0.0, 0.5 - top / 2 - 0.1, 0.5 - top / 2, 0.5 + top / 2])
+    t = rng.uniform(0.0, _TWO_PI) + _TWO_PI * (np.arange(k)[:, None] + frac[None, :]) / k
+    r = np.tile([root, root, 1.0, 1.0], k)
+    return _polar(t.ravel(), r)
+
+
+def _cshape_v(rng: np.random.Generator) -> np.ndarray:
+    """A C (thick arc open over 50-120 deg) or a U (a block with a slot 50-85 % deep), even
+    odds, turned at random: one deep concavity facing any way."""
+    if rng.random() < 0.5:
+        inner, half = rng.uniform(0.45, 0.7), math.radians(rng.uniform(25.0, 60.0))
+        v = np.concatenate(
+            [
+                _arc(1.0, (0, 0), half, _TWO_PI - half, 40),
+                _arc(inner, (0, 0), -half, half - _TWO_PI, 28),
+            ]
+        )
+    else:
+        w, slot, depth = rng.uniform(0.8, 1.6), rng.uniform(0.35, 0.6), rng.uniform(0.5, 0.85)
+        s = slot * w / 2
+        v = np.array(
+            [
+                [-w / 2, -0.5],
+                [w / 2, -0.5],
+                [w / 2, 0.5],
+                [s, 0.5],
+                [s, 0.5 - depth],
+                [-s, 0.5 - depth],
+                [-s, 0.5],
+                [-w / 2, 0.5],
+            ]
+        )
+    return rotate(v, rng.uniform(0.0, 360.0))
+
+
+def _concave(rng: np.random.Generator, h: float) -> list[Shape]:
+    """An L, T or cross of two rectangles (arm thickness 20-45 % of the arm's length), turned
+    at random, y-extent ``h``: sharp concave corners on a body of one piece."""
+    a_len, b_len = 1.0, rng.uniform(0.6, 1.0)
+    a_t, b_t = rng.uniform(0.2, 0.45) * a_len, rng.uniform(0.2, 0.45) * b_len
+    along = rng.choice([0.0, rng.uniform(0.25, 0.75), 0.5])  # L, T, cross (or skewed T)
+    across = 0.5 * b_len - 0.5 * a_t if rng.random() < 0.5 else 0.0  # T/L or cross
+    a = _rect_v(a_len, a_t, 0.0)
+    b = _rect_v(b_t, b_len, 0.0) + np.array([(along - 0.5) * a_len + 0.5 * b_t, across])
+    angle = rng.uniform(0.0, 360.0)
+    a, b = rotate(a, angle), rotate(b, angle)
+    both = np.concatenate([a, b])
+    scale = h / np.ptp(both[:, 1])
+    centre = 0.5 * (both.min(axis=0) + both.max(axis=0))
+    return [geometry.polygon((v - centre) * scale, "concave") for v in (a, b)]
+
+
+def _cluster(
+    rng: np.random.Generator,
+    h: float,
+    kinds: Sequence[str],
+    box: tuple[float, float],
+    gap: float,
+    size: tuple[float, float],
+) -> list[Shape] | None:
+    """Bodies of ``kinds`` (each ``size`` x ``h`` tall) at random places in a ``box`` (x, y
+    spans, in units of ``h``) about the origin; with ``gap >= 0`` their bounding boxes keep
+    ``gap`` cells apart (None if 30 tries fail), with ``gap < 0`` they may overlap."""
+    parts: list[Shape] = []
+    for kind in kinds:
+        body = _body(kind, rng, h * rng.uniform(*size))
+        for _ in range(30):
+            at = rng.uniform(-0.5, 0.5, 2) * np.asarray(box) * h
+            moved = translate(body, at)
+            lo, hi = moved.bounds
+            if gap < 0 or all(
+                np.any((lo - gap > p.bounds[1]) | (hi + gap < p.bounds[0])) for p in parts
+            ):
+                parts.append(moved)
+                break
+        else:
+            return None
+    return parts
+
+
+def _multi(rng: np.random.Generator, h: float) -> list[Shape]:
+    """Two or three bodies of the primitive families (each 0.5-1 h tall), apart (>= 1 cell
+    between their bounding boxes), in tandem, side by side or staggered: centres in a 1.6-3 h
+    long, 1-1.6 h tall box."""
+    count = int(rng.integers(2, 4))
+    kinds = [TRAIN_FAMILIES[i] for i in rng.integers(0, len(TRAIN_FAMILIES), count)]
+    box = (rng.uniform(1.6, 3.0), rng.uniform(1.0, 1.6))
+    for _ in range(10):
+        parts = _cluster(rng, h, kinds, box, gap=1.0, size=(0.5, 1.0))
+        if parts is not None:
+            return parts
+    return [_body(kinds[0], rng, h)]
+
+
+def _triple(rng: np.random.Generator, h: float) -> list[Shape]:
+    """Three circles, ellipses, rectangles or triangles thrown into a 1.4 h x 0.9 h box:
+    mostly overlapping or touching, a compound body with the bays that leaves."""
+    kinds = [("circle", "ellipse", "rectangle", "triangle")[i] for i in rng.integers(0, 4, 3)]
+    parts = _cluster(rng, h, kinds, (1.4, 0.9), gap=-1.0, size=(0.5, 0.9))
+    assert parts is not None  # overlap allowed: never fails
+    return parts
+
+
 def _covers_cell(shape: Shape, nx: int, ny: int) -> bool:
     """Whether some cell centre of the ``nx`` x ``ny`` grid lies inside ``shape``."""
     lo, hi = shape.bounds
@@ -285,11 +430,13 @@ def _grid(grid: Sequence[int]) -> tuple[int, int]:
 def random_shape(family: str, rng: np.random.Generator, grid: tuple[int, int]) -> Shape:
     """A random body of ``family`` placed in the ``grid = (nx, ny)`` channel; named ``family``.
 
-    y-extent uniform in ``EXTENT * ny`` (naca, slender: length 0.3-0.5 ny, y-extent <= 0.3 ny);
-    bounding-box centre x uniform in ``CENTRE_X * nx`` and y within ``CENTRE_Y * ny`` of
-    mid-channel, shifted just enough to keep ``MARGIN`` cells to the inlet, ``WALL_GAP`` to the
-    walls and ``WAKE * nx`` behind it. Every body (both of a pair) covers at least one cell
-    centre; draws that cannot meet this are redrawn. Deterministic for a given ``rng`` state.
+    y-extent uniform in ``EXTENT * ny`` (naca, slender: length 0.3-0.5 ny, y-extent <= 0.3 ny;
+    multi, triple: a cluster of bodies each 0.5-1 of it); bounding-box centre x uniform in
+    ``CENTRE_X * nx`` and y within ``CENTRE_Y * ny`` of mid-channel, shifted just enough to
+    keep ``INLET_GAP`` cells to the inlet (``MARGIN`` below 32 cells), ``WALL_GAP`` to the
+    walls and ``WAKE * nx`` behind it. Every body (each of a pair or scene) covers at least
+    one cell centre; draws that cannot meet this are redrawn. Deterministic for a given
+    ``rng`` state.
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown shape family {family!r}: choose one of {', '.join(FAMILIES)}")
@@ -297,7 +444,7 @@ def random_shape(family: str, rng: np.random.Generator, grid: tuple[int, int]) -
     rng = np.random.default_rng(rng)
     wall = WALL_GAP if ny >= 16 else MARGIN
     eps = 1e-6  # keeps float round-off from crossing the margins
-    lo_dom = np.array([MARGIN, wall]) + eps
+    lo_dom = np.array([INLET_GAP if nx >= 32 else MARGIN, wall]) + eps
     hi_dom = np.array([nx - max(MARGIN, WAKE * nx), ny - wall]) - eps
     for _ in range(MAX_DRAWS):
         h = rng.uniform(*EXTENT) * ny
@@ -307,6 +454,12 @@ def random_shape(family: str, rng: np.random.Generator, grid: tuple[int, int]) -
             parts = [_slender(rng, ny)]
         elif family == "pair":
             parts = _pair(rng, h)
+        elif family == "multi":
+            parts = _multi(rng, h)
+        elif family == "concave":
+            parts = _concave(rng, h)
+        elif family == "triple":
+            parts = _triple(rng, h)
         else:
             parts = [_body(family, rng, h)]
         lo = np.min([p.bounds[0] for p in parts], axis=0)
