@@ -99,3 +99,28 @@ def test_the_split_is_seeded_disjoint_and_complete():
     other = split_indices(50, seed=4, val_fraction=0.1, test_fraction=0.2)
     assert not np.array_equal(test, other[2])
     assert [len(p) for p in split_indices(3, 0, 0.01, 0.01)] == [1, 1, 1]
+
+
+def test_the_divergence_loss_adds_only_the_divergence_error(data):
+    """DivergenceMatchedMSE = NormalisedMSE + the mean squared difference of the discrete
+    divergences in units of out_std[u]: a solenoidal error (a rotation added to the velocity)
+    adds nothing, a source adds its square."""
+    from flowlearn.data.flow_fields import DivergenceMatchedMSE
+
+    x, y, re = data
+    norm = Normaliser.fit(x, y, re)
+    target = torch.from_numpy(y)
+    ny, nx = y.shape[-2:]
+    yy, xx = torch.meshgrid(torch.arange(ny, dtype=torch.float32),
+                            torch.arange(nx, dtype=torch.float32), indexing="ij")  # fmt: skip
+    swirl, source = target.clone(), target.clone()
+    swirl[:, 0] += 0.01 * yy  # u += c y, v -= c x: divergence-free
+    swirl[:, 1] -= 0.01 * xx
+    source[:, 0] += 0.01 * xx  # u += c x: divergence c everywhere
+    loss = DivergenceMatchedMSE(norm, weight=2.0)
+    plain = NormalisedMSE(norm)
+    torch.testing.assert_close(loss(swirl, target), plain(swirl, target))
+    expected = plain(source, target) + 2.0 * (0.01 / norm.out_std[0]) ** 2
+    torch.testing.assert_close(loss(source, target), expected, rtol=1e-4, atol=0)
+    with pytest.raises(ValueError, match="weight -1 must be >= 0"):
+        DivergenceMatchedMSE(norm, weight=-1)

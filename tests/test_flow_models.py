@@ -153,3 +153,86 @@ def test_missing_onnxruntime_message(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(ImportError, match=r'pip install "flowlearn\[onnx\]"'):
         check_onnx(tmp_path / "none.onnx", FlowUNet(base=4), torch.randn(1, 3, 8, 8))
+
+
+# ---------------------------------------------------------------------------- newer candidates
+def test_attention_unet_shapes_and_extra_weights():
+    from flowlearn.models.flow import FlowUNet
+
+    plain, attn = FlowUNet(base=8, depth=3), FlowUNet(base=8, depth=3, attention=4)
+    x = torch.randn(2, 3, 16, 32)
+    assert attn(x).shape == (2, 3, 16, 32)
+    extra = count_parameters(attn) - count_parameters(plain)
+    c = 8 * 2**3  # bottleneck channels: LayerNorms, attention, MLP and the position conv
+    assert extra == 2 * 2 * c + (4 * c * c + 4 * c) + (4 * c * c + 3 * c) + (9 * c + c)
+    with pytest.raises(ValueError, match="heads 3 must divide the 64 channels"):
+        FlowUNet(base=8, attention=3)
+    with pytest.raises(ValueError, match="attention = -1"):
+        FlowUNet(base=8, attention=-1)
+
+
+def test_attention_sees_the_whole_bottleneck():
+    """One changed cell at one end of the input changes the output at the far end of the
+    grid through the transformer layer: its receptive field is global."""
+    from flowlearn.models.flow import FlowUNet
+
+    torch.manual_seed(0)
+    net = FlowUNet(base=8, depth=2, attention=2).eval()
+    x = torch.randn(1, 3, 16, 64)
+    y = x.clone()
+    y[..., :, :4] += 1.0
+    with torch.no_grad():
+        far = (net(x) - net(y))[..., 48:]
+    assert far.abs().max() > 1e-4
+
+
+def test_fno_runs_on_any_grid_with_the_same_weights():
+    from flowlearn.models.flow import FlowFNO
+
+    torch.manual_seed(0)
+    net = FlowFNO(width=8, layers=2, modes=(4, 8))
+    assert net(torch.randn(2, 3, 16, 32)).shape == (2, 3, 16, 32)
+    assert net(torch.randn(1, 3, 32, 64)).shape == (1, 3, 32, 64)
+    with pytest.raises(ValueError, match="FlowFNO needs H and W to be multiples of 8"):
+        net(torch.randn(1, 3, 12, 32))
+    with pytest.raises(ValueError, match="FlowFNO expects input of shape"):
+        net(torch.randn(1, 2, 16, 32))
+
+
+def test_fno_without_the_library_says_how_to_install(monkeypatch):
+    from flowlearn.models.flow import FlowFNO
+
+    monkeypatch.setitem(sys.modules, "neuralop.models", None)
+    monkeypatch.setitem(sys.modules, "neuralop", None)
+    with pytest.raises(ImportError, match=r'pip install "flowlearn\[operators\]"'):
+        FlowFNO()
+
+
+@pytest.mark.parametrize("architecture", ["unet-attn", "fno"])
+def test_new_architectures_round_trip_through_a_checkpoint(architecture, tmp_path):
+    """A member of each new architecture is saved and loaded by the surrogate's own loader
+    (its 'surrogate' section names the architecture) and predicts the same fields."""
+    import numpy as np
+
+    from flowlearn.data.flow_fields import INPUT_NAMES, Normaliser
+    from flowlearn.training import save_weights
+    from flowlearn.training.surrogate import FlowSurrogate, Member, build_model
+
+    torch.manual_seed(0)
+    grid = (32, 16)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 3, 16, 32)).astype(np.float32)
+    x[:, 1] = x[:, 1] > 0
+    x[:, 2] = 10.0 + rng.random((4, 1, 1)).astype(np.float32)
+    y = rng.normal(size=(4, 3, 16, 32)).astype(np.float32)
+    norm = Normaliser.fit(x, y, x[:, 2, 0, 0])
+    net = build_model(architecture, grid, 8, 2, INPUT_NAMES)
+    member = Member(architecture, net, INPUT_NAMES, norm)
+    section = {"architecture": architecture, "grid": list(grid), "width": 8, "depth": 2,
+               "inputs": list(INPUT_NAMES)}  # fmt: skip
+    path = tmp_path / "m.safetensors"
+    save_weights(path, member, config={"surrogate": section})
+    loaded = FlowSurrogate.load([path])
+    before = FlowSurrogate([member], grid).predict(x[:, 0], x[:, 1] > 0.5, x[:, 2, 0, 0])
+    after = loaded.predict(x[:, 0], x[:, 1] > 0.5, x[:, 2, 0, 0])
+    np.testing.assert_allclose(after.fields, before.fields, rtol=1e-5, atol=1e-5)

@@ -289,6 +289,6 @@ def untrained_surrogate(
     else:
         raise RuntimeError(f"no steady LBM sample in 10 tries on {nx}x{ny}: use a larger --grid")
     norm = Normaliser.fit(make_inputs(s.sdf, s.mask, s.re), s.fields[None], np.array(spec.re))
-    architecture, inputs = MODELS[model]
+    architecture, inputs, _ = MODELS[model]
     net = build_model(architecture, grid, 16, 3, inputs)
     return FlowSurrogate([Member(architecture, net, inputs, norm)], grid)

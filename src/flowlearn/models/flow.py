@@ -22,8 +22,15 @@ defaults); ``forward`` raises a ``ValueError`` naming the shape otherwise.
   Rehman, Ahmed & Dengel, "DeepCFD: efficient steady-state laminar flow approximation with deep
   convolutional neural networks", arXiv:2004.08826, 2020).
 
-Both export to ONNX (see :mod:`flowlearn.models.onnx`): the only Python branch in ``forward`` is
-the shape check, and upsampling is done by ``ConvTranspose2d``.
+- :class:`FlowUNet` with ``attention > 0``: multi-head self-attention over the cells of the
+  bottleneck (every coarse cell sees the whole body and its wake, as a transformer layer does;
+  Oktay et al. 2018, Petit et al. 2021 use attention in U-Nets the same way).
+- :class:`FlowFNO`: a Fourier neural operator (Li et al., ICLR 2021) from the maintained
+  ``neuraloperator`` library (``pip install "flowlearn[operators]"``), padded so that its
+  periodic Fourier layers see a channel that is not periodic.
+
+The convolutional models export to ONNX (see :mod:`flowlearn.models.onnx`): the only Python
+branch in ``forward`` is the shape check, and upsampling is done by ``ConvTranspose2d``.
 """
 
 from __future__ import annotations
@@ -219,6 +226,33 @@ class _FieldDecoder(nn.Module):
         return self.head(h)
 
 
+class _BottleneckAttention(nn.Module):
+    """A pre-norm transformer layer over the ``h x w`` cells of a feature map: a depth-wise 3x3
+    convolution adds each cell's position (any grid size, no table), then multi-head
+    self-attention and an MLP, each with a residual."""
+
+    def __init__(self, channels: int, heads: int) -> None:
+        super().__init__()
+        if channels % heads:
+            raise ValueError(f"attention heads {heads} must divide the {channels} channels")
+        self.position = nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
+        self.norm1 = nn.LayerNorm(channels)
+        self.attend = nn.MultiheadAttention(channels, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(channels)
+        self.mlp = nn.Sequential(
+            nn.Linear(channels, 2 * channels), nn.GELU(), nn.Linear(2 * channels, channels)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        x = x + self.position(x)
+        t = x.flatten(2).transpose(1, 2)  # (B, h w, C)
+        q = self.norm1(t)
+        t = t + self.attend(q, q, q, need_weights=False)[0]
+        t = t + self.mlp(self.norm2(t))
+        return t.transpose(1, 2).reshape(b, c, h, w)
+
+
 class FlowUNet(nn.Module):
     """U-Net flow surrogate with one shared encoder and one decoder per field (DeepCFD,
     Ribeiro et al. 2020): ``(B, in_channels, H, W) -> (B, out_channels, H, W)``.
@@ -232,8 +266,10 @@ class FlowUNet(nn.Module):
 
     ``in_channels=3``: SDF, mask and Reynolds number. ``norm``: ``"group"`` (default,
     independent of the batch) or ``"batch"``. ``dropout``: spatial dropout probability after
-    every conv block, 0 (default) to 0.2 is sensible. ``base=16, depth=3`` (the default) has
-    about 0.50 M parameters at any grid, ``base=32`` about 1.98 M; ``depth=4`` quadruples them.
+    every conv block, 0 (default) to 0.2 is sensible. ``attention``: heads of a transformer
+    layer over the bottleneck's cells (0, the default: none). ``base=16, depth=3`` (the default)
+    has about 0.50 M parameters at any grid, ``base=32`` about 1.98 M; ``depth=4`` quadruples
+    them; attention adds about ``12 (8 base)**2`` at ``depth=3``.
     """
 
     def __init__(
@@ -244,6 +280,7 @@ class FlowUNet(nn.Module):
         depth: int = 3,
         norm: str = "group",
         dropout: float = 0.0,
+        attention: int = 0,
     ) -> None:
         super().__init__()
         if in_channels < 1 or out_channels < 1:
@@ -273,6 +310,9 @@ class FlowUNet(nn.Module):
         self.decoders = nn.ModuleList(
             _FieldDecoder(enc, dec, norm, dropout) for _ in range(out_channels)
         )
+        if attention < 0:
+            raise ValueError(f"FlowUNet attention = {attention} heads must be >= 0")
+        self.attention = _BottleneckAttention(enc[-1], attention) if attention else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, in_channels, H, W) -> (B, out_channels, H, W)``; H, W multiples of
@@ -284,4 +324,69 @@ class FlowUNet(nn.Module):
             h = stage(h)
             skips.append(h)
         bottom = skips.pop()
+        if self.attention is not None:
+            bottom = self.attention(bottom)
         return torch.cat([decoder(bottom, skips) for decoder in self.decoders], dim=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Fourier neural operator (neuraloperator)
+
+
+class FlowFNO(nn.Module):
+    """A Fourier neural operator (Li, Kovachki, Azizzadenesheli et al., "Fourier neural
+    operator for parametric partial differential equations", ICLR 2021) from the
+    ``neuraloperator`` library: ``(B, in_channels, H, W) -> (B, out_channels, H, W)``.
+
+    ``width`` hidden channels, ``layers`` Fourier layers keeping ``modes = (my, mx)`` modes
+    (default: a quarter of each side, at most 16), the library's grid positional embedding,
+    and 25 % zero padding on every side: a Fourier layer is periodic, the channel is not
+    (inlet and outlet, walls). Any H, W multiple of ``grid_multiple`` = 8 runs, and the modes
+    do not depend on the grid: the same weights read a finer grid. Raises ``ImportError`` with
+    the install command when the library is missing.
+    """
+
+    grid_multiple: int = 8
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        width: int = 32,
+        layers: int = 4,
+        modes: tuple[int, int] = (8, 16),
+    ) -> None:
+        super().__init__()
+        try:
+            from neuralop.models import FNO
+        except ImportError as exc:
+            raise ImportError(
+                'the FNO needs the neuraloperator library: pip install "flowlearn[operators]"'
+            ) from exc
+        if min(in_channels, out_channels, width, layers, *modes) < 1:
+            raise ValueError(
+                f"FlowFNO in_channels {in_channels}, out_channels {out_channels}, width {width}, "
+                f"layers {layers} and modes {modes} must be at least 1"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.fno = FNO(
+            n_modes=tuple(int(m) for m in modes),
+            in_channels=in_channels,
+            out_channels=out_channels,
+            hidden_channels=width,
+            n_layers=layers,
+            domain_padding=0.25,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, "FlowFNO", self.in_channels, self.grid_multiple)
+        return self.fno(x.contiguous())
+
+    def state_dict(self, *args, **kwargs):  # type: ignore[override]
+        """The weights alone: neuraloperator adds a ``_metadata`` entry of its constructor's
+        arguments (a Python function among them) that a safetensors checkpoint cannot hold
+        and that the constructor here rebuilds anyway."""
+        out = super().state_dict(*args, **kwargs)
+        out.pop("_metadata", None)
+        return out

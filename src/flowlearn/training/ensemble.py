@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
@@ -26,6 +26,7 @@ from flowlearn.data.flow_dataset import FlowSamples
 from flowlearn.data.flow_fields import (
     INPUT_NAMES,
     SHAPE_INPUTS,
+    DivergenceMatchedMSE,
     MirroredPairs,
     NormalisedMSE,
     Normaliser,
@@ -35,16 +36,31 @@ from flowlearn.training._trainer import LAST_CHECKPOINT, fit, seed_everything
 from flowlearn.training.launch import distributed_options
 from flowlearn.training.surrogate import MEMBER_DIR, Member, build_model
 
-#: The models a run trains, by the name of their folder ``models/<name>-<k>``: architecture
-#: and input channels. "guo" is the like-for-like baseline (the U-Net's inputs); "guo-shape"
-#: Guo et al.'s original, which reads the shape alone.
+
+class Recipe(NamedTuple):
+    """How a model is built and trained: its architecture (:func:`build_model`), its input
+    channels and its loss ("mse": :class:`NormalisedMSE`; "divergence":
+    :class:`DivergenceMatchedMSE`, weight 1)."""
+
+    architecture: str
+    inputs: tuple[str, ...]
+    loss: str = "mse"
+
+
+#: The models a run trains, by the name of their folder ``models/<name>-<k>``. "guo" is the
+#: like-for-like baseline (the U-Net's inputs); "guo-shape" Guo et al.'s original, which reads
+#: the shape alone; "unet-attn", "fno" and "unet-div" are the candidates the model comparison
+#: (``flowlearn run surrogate-models``) sets beside the U-Net.
 MODELS = {
-    "unet": ("unet", INPUT_NAMES),
-    "guo": ("guo", INPUT_NAMES),
-    "guo-shape": ("guo", SHAPE_INPUTS),
+    "unet": Recipe("unet", INPUT_NAMES),
+    "guo": Recipe("guo", INPUT_NAMES),
+    "guo-shape": Recipe("guo", SHAPE_INPUTS),
+    "unet-attn": Recipe("unet-attn", INPUT_NAMES),
+    "fno": Recipe("fno", INPUT_NAMES),
+    "unet-div": Recipe("unet", INPUT_NAMES, "divergence"),
 }
 #: Added to the run's seed (plus 100 per member) before a model's weights are drawn.
-SEED_OFFSET = {"unet": 0, "guo": 50, "guo-shape": 75}
+SEED_OFFSET = {"unet": 0, "guo": 50, "guo-shape": 75, "unet-attn": 10, "fno": 20, "unet-div": 0}
 #: Seconds kept for the evaluation and the report out of a run's time budget (at least).
 EVALUATION_RESERVE_S = 60.0
 
@@ -53,10 +69,10 @@ EVALUATION_RESERVE_S = 60.0
 class EnsemblePlan:
     """What to train and how: the training settings of a flow-surrogate config.
 
-    ``architecture`` is the ensemble's model ("unet" or "guo"), ``ensemble`` its members;
-    ``baseline`` adds Guo et al.'s CNN on the same inputs, ``baseline_shape_only`` on the shape
-    alone (both only beside a U-Net ensemble). ``width`` / ``epochs`` are the ensemble's,
-    ``baseline_width`` / ``baseline_epochs`` the baselines'.
+    ``architecture`` is the ensemble's model (a name of :data:`MODELS`), ``ensemble`` its
+    members; ``baseline`` adds Guo et al.'s CNN on the same inputs, ``baseline_shape_only`` on
+    the shape alone (both only beside an ensemble that is not Guo's CNN itself). ``width`` /
+    ``epochs`` are the ensemble's, ``baseline_width`` / ``baseline_epochs`` the baselines'.
     """
 
     grid: tuple[int, int]
@@ -84,7 +100,7 @@ class EnsemblePlan:
     def members(self) -> list[tuple[str, int]]:
         """``(model name, index)`` to train: the ensemble, then the baselines."""
         plan = [(self.architecture, k) for k in range(self.ensemble)]
-        if self.architecture == "unet":
+        if self.architecture != "guo":
             plan += [("guo", 0)] if self.baseline else []
             plan += [("guo-shape", 0)] if self.baseline_shape_only else []
         return plan
@@ -116,7 +132,7 @@ def train_member(
     """Train member ``k`` of model ``name`` into ``member_dir`` (resuming from its last
     checkpoint if it has one); returns its per-epoch history. ``config`` (JSON) is stored in
     its checkpoints beside the member's own ``surrogate`` section."""
-    architecture, inputs = MODELS[name]
+    architecture, inputs, loss = MODELS[name]
     seed_everything(plan.seed + 100 * k + SEED_OFFSET[name])
     width = plan.width_of(name)
     net = build_model(architecture, plan.grid, width, plan.depth, inputs)
@@ -141,7 +157,7 @@ def train_member(
     }
     module = SupervisedModule(
         member,
-        loss=NormalisedMSE(member.normaliser),
+        loss=(DivergenceMatchedMSE if loss == "divergence" else NormalisedMSE)(member.normaliser),
         lr=plan.lr,
         schedule="cosine",
         config={"surrogate": section, "experiment": config or {}},

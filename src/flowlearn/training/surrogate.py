@@ -32,11 +32,13 @@ from flowlearn.data.flow_fields import (
     make_inputs,
     select,
 )
-from flowlearn.models.flow import FlowUNet, GuoCNN
+from flowlearn.models.flow import FlowFNO, FlowUNet, GuoCNN
 from flowlearn.safety.memory import require_memory
 from flowlearn.training._checkpoint import CheckpointError, load_checkpoint
 
-ARCHITECTURES = ("unet", "guo")
+ARCHITECTURES = ("unet", "unet-attn", "fno", "guo")
+#: Heads of the transformer layer at the bottleneck of a "unet-attn".
+ATTENTION_HEADS = 4
 
 
 def legacy_inputs(architecture: str) -> tuple[str, ...]:
@@ -51,7 +53,7 @@ class MemberSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    architecture: Literal["unet", "guo"]
+    architecture: Literal["unet", "unet-attn", "fno", "guo"]
     grid: tuple[int, int] = Field(description="(nx, ny) cells")
     width: int = Field(ge=1, description="U-Net base channels or Guo CNN width")
     depth: int = Field(ge=1, le=8, description="U-Net levels")
@@ -65,7 +67,7 @@ class MemberSpec(BaseModel):
 
     @model_validator(mode="after")
     def _fits(self) -> MemberSpec:
-        multiple = max(8, 2**self.depth) if self.architecture == "unet" else 8
+        multiple = max(8, 2**self.depth) if self.architecture.startswith("unet") else 8
         if any(n < multiple or n % multiple for n in self.grid):
             raise ValueError(
                 f"grid {self.grid[0]}x{self.grid[1]}: both sides must be multiples of {multiple}"
@@ -84,14 +86,23 @@ def build_model(
     depth: int = 3,
     inputs: Sequence[str] | None = None,
 ) -> nn.Module:
-    """The network ``architecture`` ("unet": shared encoder, a decoder per field; "guo": Guo et
-    al.'s CNN) for a ``grid = (nx, ny)`` channel, reading ``inputs`` (default: the U-Net all of
-    :data:`~flowlearn.data.flow_fields.INPUT_NAMES`, Guo's CNN its original
-    :data:`~flowlearn.data.flow_fields.SHAPE_INPUTS`)."""
+    """The network ``architecture`` for a ``grid = (nx, ny)`` channel, reading ``inputs``
+    (default: all of :data:`~flowlearn.data.flow_fields.INPUT_NAMES`, Guo's CNN its original
+    :data:`~flowlearn.data.flow_fields.SHAPE_INPUTS`): "unet" (shared encoder, a decoder per
+    field; ``width`` base channels, ``depth`` levels), "unet-attn" (the same with a transformer
+    layer at the bottleneck), "fno" (a Fourier neural operator of ``width`` hidden channels,
+    ``depth + 1`` Fourier layers, a quarter of each side's modes up to 16) or "guo" (Guo et
+    al.'s CNN)."""
     nx, ny = grid
     n_in = len(inputs if inputs is not None else legacy_inputs(architecture))
-    if architecture == "unet":
-        net: nn.Module = FlowUNet(in_channels=n_in, out_channels=3, base=width, depth=depth)
+    if architecture in ("unet", "unet-attn"):
+        heads = ATTENTION_HEADS if architecture == "unet-attn" else 0
+        net: nn.Module = FlowUNet(
+            in_channels=n_in, out_channels=3, base=width, depth=depth, attention=heads
+        )
+    elif architecture == "fno":
+        modes = (min(16, max(1, ny // 4)), min(16, max(1, nx // 4)))
+        return FlowFNO(in_channels=n_in, out_channels=3, width=width, layers=depth + 1, modes=modes)
     elif architecture == "guo":
         net = GuoCNN(in_channels=n_in, out_channels=3, width=width, grid=(ny, nx))
     else:
