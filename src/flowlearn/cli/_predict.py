@@ -65,6 +65,65 @@ def _run_lbm(shape: Shape, grid: tuple[int, int], re: float):
     return fields.astype(np.float32), mask, report, setup
 
 
+def _ood_warning(
+    run_dir: Path, sdf: np.ndarray, mask: np.ndarray, re: float, pred: Any, members: int
+) -> dict[str, Any]:
+    """Warn when the body is far from the training distribution (the run's ``ood.json``) and
+    say how reliable that warning was on the run's held-out bodies (its ``metrics.json``);
+    returns the attributes stored with the prediction."""
+    import json
+
+    from flowlearn.evaluation.ood import OOD_FILE, Bodies, OODDetector
+
+    path = Path(run_dir) / OOD_FILE
+    if not path.is_file():
+        _note(
+            f"{run_dir} has no {OOD_FILE} (a run of an earlier flowlearn): no out-of-distribution "
+            "check; run flowlearn run flow-surrogate again to get one"
+        )
+        return {}
+    try:
+        detector = OODDetector.from_json(path)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    spread = pred.spread if members > 1 and detector.uses_spread else None
+    if detector.uses_spread and spread is None:
+        raise _fail(f"{path} reads the spread of an ensemble; this surrogate has one member")
+    bodies = Bodies(mask[None], sdf[None], np.array([re], dtype=float))
+    score = float(detector.score(bodies, pred.fields, spread)[0])
+    measured = ""
+    try:
+        rel = json.loads((Path(run_dir) / "metrics.json").read_text()).get("ood") or {}
+    except (OSError, ValueError):
+        rel = {}
+    if rel.get("auroc") is not None:
+        measured = (
+            f" On the run's {rel['samples']} held-out bodies this warning flagged "
+            f"{rel['recall']:.0%} of the errors above {rel['large_error']:.1%} (the "
+            f"in-distribution 90th percentile), {rel['precision']:.0%} of its flags were such "
+            f"errors; AUROC of the score {rel['auroc']:.2f}."
+            if rel.get("recall") is not None and rel.get("precision") is not None
+            else f" AUROC of the score on the run's held-out bodies: {rel['auroc']:.2f}."
+        )
+    if score > 1.0:
+        why = detector.unusual(mask)
+        _warn(
+            f"this body is out of the surrogate's reach (score {score:.2f} > 1: its error, "
+            "predicted from the shape, the Reynolds number"
+            + ("" if spread is None else " and the ensemble's spread")
+            + ", is above that of 95 % of unseen bodies of the training families): expect a "
+            "larger error than the run's test error; check it with --compare."
+            + (f" Unlike the training bodies: {'; '.join(why)}." if why else "")
+            + measured
+        )
+    else:
+        _note(
+            f"out-of-distribution score {score:.2f} (<= 1: within the reach of the training "
+            "distribution)" + ("" if spread is not None else "; one member: no spread")
+        )
+    return {"ood_score": score, "ood_flag": int(score > 1.0)}
+
+
 @_paragraphs
 def predict(
     run_dir: Annotated[Path, typer.Argument(help=RUN_DIR_HELP)],
@@ -144,6 +203,7 @@ def predict(
         start = time.perf_counter()
         surrogate.predict(sdf, mask, re)
         sur_seconds = time.perf_counter() - start
+    ood = _ood_warning(run_dir, sdf, mask, re, pred, len(paths))
     fields, spread = pred.fields[0], pred.spread[0]
     fields = np.where(mask, 0.0, fields).astype(np.float32)
     lo, hi = surrogate.re_range
@@ -159,6 +219,7 @@ def predict(
         "shape_file": str(shape),
         "ref_length": float(np.max(np.asarray(body.bounds[1]) - np.asarray(body.bounds[0]))),
         "surrogate_seconds": sur_seconds,
+        **ood,
     }
     ds = prediction_dataset(fields, spread.astype(np.float32), sdf, mask, attrs)
     rows = [

@@ -20,6 +20,7 @@ from scipy.stats import spearmanr
 
 from flowlearn.data.flow_dataset import FlowDatasetSpec, FlowSamples
 from flowlearn.evaluation import flow_metrics as fm
+from flowlearn.evaluation.ood import Bodies, OODDetector, relative_spread, warning_reliability
 from flowlearn.evaluation.surrogate_bench import time_lbm, time_surrogate
 
 if TYPE_CHECKING:
@@ -30,6 +31,12 @@ GUO_ERROR = (0.0198, 0.0269)
 #: flowlearn's targets: the default run <= 5 % in distribution; >= 1,000x at batch 64.
 TARGET_DEFAULT_ERROR = 0.05
 TARGET_SPEEDUP = 1e3
+#: Generalisation targets of the default run: the mean over the held-out families, the worst
+#: family, and the out-of-distribution warning's AUROC for an error above the in-distribution
+#: 90th percentile.
+TARGET_HELDOUT_MEAN = 0.035
+TARGET_HELDOUT_FAMILY = 0.05
+TARGET_OOD_AUROC = 0.85
 
 
 @dataclass
@@ -96,6 +103,7 @@ class Scorecard:
     test_error_by_family: dict[str, float]
     heldout_error: float
     heldout_error_by_family: dict[str, float]
+    heldout_error_family_mean: float
     test_channel_mse: dict[str, float]
     # drag from the predicted fields, median relative error, and the estimator's own bias
     cd_error_test: float
@@ -107,10 +115,10 @@ class Scorecard:
     divergence_pred: float
     divergence_lbm: float
     no_slip_pred: float
-    # does the ensemble's spread rank the error?
-    spread_error_spearman_pixels: float
-    spread_error_spearman_per_sample: float
-    spread_error_spearman_samples: float
+    # does the ensemble's spread rank the error? (None for a single member: no spread)
+    spread_error_spearman_pixels: float | None
+    spread_error_spearman_per_sample: float | None
+    spread_error_spearman_samples: float | None
     # speed, one core each unless *_gpu
     lbm_seconds_per_sample: float
     lbm_threads: int | None
@@ -140,6 +148,8 @@ class Scorecard:
     guo_shape_test_error: float | None = None
     guo_shape_test_channel_mse: dict[str, float] | None = None
     guo_shape_heldout_error_by_family: dict[str, float] | None = None
+    # the out-of-distribution warning on the held-out samples (evaluation.ood)
+    ood: dict[str, Any] | None = None
     # the networks on the training GPU, when there was one
     surrogate_gpu_seconds_per_sample: dict[str, float] | None = None
     speedup_gpu: dict[str, float] | None = None
@@ -230,6 +240,7 @@ class ScoreInputs:
     histories: dict[str, list[dict[str, Any]]]
     train_samples: int = 0
     val_samples: int = 0
+    detector: OODDetector | None = None
 
 
 def score(inputs: ScoreInputs) -> tuple[Scorecard, dict[str, np.ndarray]]:
@@ -256,11 +267,25 @@ def score(inputs: ScoreInputs) -> tuple[Scorecard, dict[str, np.ndarray]]:
         name: fm.force_coefficients(d.y, d.mask, d.re, d.ref_length)
         for name, d in (("test", test), ("heldout", heldout))
     }
-    # Trust: does the ensemble's spread rank the error on held-out shapes?
+    # Trust: does the ensemble's spread rank the error on held-out shapes? One member has
+    # no spread: those figures are skipped rather than computed on a constant.
     speed_err = np.abs(ev_held.prediction.fields[:, :2] - heldout.y[:, :2])
     spread = ev_held.prediction.spread[:, :2]
-    fluid = ~heldout.mask[:, None].repeat(2, axis=1)
-    mean_spread = np.array([sp[f].mean() for sp, f in zip(spread, fluid, strict=True)])
+    ensemble = len(s.surrogate.members) > 1
+    held_spread = (
+        relative_spread(ev_held.prediction.spread, ev_held.prediction.fields, heldout.mask)
+        if ensemble
+        else None
+    )
+    trust: dict[str, float | None] = dict.fromkeys(("pixels", "per_sample", "samples"), None)
+    if ensemble:
+        trust = {
+            "pixels": float(fm.spread_error_spearman(spread, speed_err, heldout.mask)),
+            "per_sample": float(
+                np.nanmean(fm.per_sample_spearman(spread, speed_err, heldout.mask))
+            ),
+            "samples": float(spearmanr(held_spread, ev_held.error).statistic),
+        }
     # Speed, same machine, same grid: LBM to steady state vs inference, one core each (LBM
     # samples run one per core when a dataset is made, and so can network batches).
     lbm = time_lbm(s.timing_spec, test.index[: s.n_lbm_timing], threads=1)
@@ -295,6 +320,9 @@ def score(inputs: ScoreInputs) -> tuple[Scorecard, dict[str, np.ndarray]]:
         "test_error_by_family": family_means(ev_test.error, test.family),
         "heldout_error_by_family": family_means(ev_held.error, heldout.family),
         "heldout_error": float(ev_held.error.mean()),
+        "heldout_error_family_mean": float(
+            np.mean(list(family_means(ev_held.error, heldout.family).values()))
+        ),
         "test_channel_mse": ev_test.channel_mse,
         "cd_error_test": float(np.median(relative(ev_test.cd_pred, test.cd))),
         "cd_error_heldout_by_family": family_means(
@@ -306,13 +334,7 @@ def score(inputs: ScoreInputs) -> tuple[Scorecard, dict[str, np.ndarray]]:
         "divergence_pred": float(ev_test.divergence.mean()),
         "divergence_lbm": float(fm.divergence_residual(test.y, test.mask).mean()),
         "no_slip_pred": float(ev_test.no_slip.mean()),
-        "spread_error_spearman_pixels": float(
-            fm.spread_error_spearman(spread, speed_err, heldout.mask)
-        ),
-        "spread_error_spearman_per_sample": float(
-            np.nanmean(fm.per_sample_spearman(spread, speed_err, heldout.mask))
-        ),
-        "spread_error_spearman_samples": float(spearmanr(mean_spread, ev_held.error).statistic),
+        **{f"spread_error_spearman_{k}": v for k, v in trust.items()},
         **_speed(lbm, timed),
         **s.costs,
     }
@@ -325,14 +347,31 @@ def score(inputs: ScoreInputs) -> tuple[Scorecard, dict[str, np.ndarray]]:
             m[f"re_sweep_error_{side}"] = float(ev_sweep.error[sel].mean()) if sel.any() else None
     for name, (b_test, b_held) in baselines.items():
         m.update(_baseline(name.replace("-", "_"), b_test, b_held, heldout))
+    ood_score = None
+    if s.detector is not None:  # large: above the in-distribution 90th percentile
+        large = float(np.quantile(ev_test.error, 0.9))
+        evidence = (
+            Bodies(heldout.mask, heldout.sdf, heldout.re),
+            ev_held.prediction.fields,
+            ev_held.prediction.spread if ensemble else None,
+        )
+        m["ood"] = warning_reliability(s.detector, *evidence, ev_held.error, large)
+        ood_score = s.detector.score(*evidence)
     m["targets"] = {
         "default_in_distribution_5pct": m["test_error"] <= TARGET_DEFAULT_ERROR,
         "in_distribution_2pct": m["test_error"] <= 0.02,
         "heldout_naca_2.69pct": m["heldout_error_by_family"].get("naca", np.inf) <= GUO_ERROR[1],
         "heldout_cd_5pct": m["cd_error_heldout"] <= 0.05,
+        "heldout_family_mean_3.5pct": m["heldout_error_family_mean"] <= TARGET_HELDOUT_MEAN,
+        "heldout_every_family_5pct": max(m["heldout_error_by_family"].values())
+        <= TARGET_HELDOUT_FAMILY,
+        "heldout_every_family_1.5pct": max(m["heldout_error_by_family"].values()) <= 0.015,
+        "ood_auroc_0.85": ((m.get("ood") or {}).get("auroc") or 0.0) >= TARGET_OOD_AUROC,
         "speedup_1000x_batch64": m["speedup"].get("64", 0.0) >= TARGET_SPEEDUP,
     }
     arrays = _figure_arrays(s, ev_test, ev_held, ev_sweep, baselines.get("guo"), speed_err, spread)
+    if ood_score is not None:
+        arrays["heldout_ood_score"] = ood_score
     return Scorecard.from_metrics(m), arrays
 
 
@@ -386,12 +425,14 @@ def _figure_arrays(
         a["sweep_re"] = s.sweep.re
         a["sweep_error"] = ev_sweep.error
         a["re_range"] = np.array(s.re_range)
-    # A pixel sample for the spread-vs-error scatter (fluid cells of the held-out shapes).
-    fluid = ~np.repeat(heldout.mask[:, None], 2, axis=1)
-    sp, e = spread[fluid], speed_err[fluid]
-    pick = np.random.default_rng(0).choice(len(sp), size=min(4000, len(sp)), replace=False)
-    a["trust_spread"] = sp[pick].astype(np.float32)
-    a["trust_error"] = e[pick].astype(np.float32)
+    # A pixel sample for the spread-vs-error scatter (fluid cells of the held-out shapes);
+    # none for a single member, which has no spread.
+    if len(s.surrogate.members) > 1:
+        fluid = ~np.repeat(heldout.mask[:, None], 2, axis=1)
+        sp, e = spread[fluid], speed_err[fluid]
+        pick = np.random.default_rng(0).choice(len(sp), size=min(4000, len(sp)), replace=False)
+        a["trust_spread"] = sp[pick].astype(np.float32)
+        a["trust_error"] = e[pick].astype(np.float32)
     for name, hist in s.histories.items():
         a[f"curve_{name}_train"] = np.array([h["train_loss"] for h in hist], np.float32)
         a[f"curve_{name}_val"] = np.array([h["val_loss"] for h in hist], np.float32)

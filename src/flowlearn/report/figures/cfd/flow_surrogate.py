@@ -35,7 +35,7 @@ GUO_COLOUR = "0.35"
 
 
 def draw(run: RunRecord) -> list[Figure]:
-    figures = [f(run) for f in (_fields, _errors, _drag, _reynolds, _trust, _curves)]
+    figures = [f(run) for f in (_fields, _errors, _drag, _reynolds, _trust, _warning, _curves)]
     return [f for f in figures if f is not None]
 
 
@@ -380,7 +380,49 @@ def _trust(run: RunRecord) -> Figure | None:
     )
 
 
-# ---------------------------------------------------------------------------- 6. curves
+# ---------------------------------------------------------------------------- 6. warning
+def _warning(run: RunRecord) -> Figure | None:
+    a = run.arrays
+    ood = run.metrics.get("ood") or {}
+    if not (ood and _format.has(a, "heldout_ood_score", "heldout_error", "heldout_family")):
+        return None
+    score = np.asarray(a["heldout_ood_score"], float)
+    error = 100 * np.asarray(a["heldout_error"], float)
+    fam = np.asarray(a["heldout_family"]).astype(str)
+    fig = MplFigure(figsize=(7, 5), layout="constrained")
+    ax = fig.add_subplot()
+    markers = itertools.cycle("osD^v<>px")
+    for k, f in enumerate(_format.families(fam)):
+        sel = fam == f
+        ax.scatter(score[sel], error[sel], s=14, marker=next(markers), color=f"C{k}", label=f)
+    large = 100 * float(ood["large_error"])
+    ax.axvline(1.0, color="k", lw=0.9, ls="--", label="warning threshold")
+    ax.axhline(large, color="C3", lw=0.9, label=f"large error: > {large:.2f} %")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(mticker.FuncFormatter(_format.plain))
+        axis.set_minor_formatter(mticker.FuncFormatter(_format.plain))
+    ax.set_xlabel("out-of-distribution score (predicted error / threshold)")
+    ax.set_ylabel("relative velocity error (%)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncols=2, loc="lower right")
+    ax.set_title(
+        f"AUROC {fmt(ood.get('auroc'))}; flagged {pct(ood.get('flagged_fraction'))}: recall "
+        f"{pct(ood.get('recall'))}, precision {pct(ood.get('precision'))}",
+        fontsize=9,
+    )
+    return Figure(
+        "surrogate_warning",
+        f"Does flowlearn predict's warning find the large errors? Each of the {len(score)} "
+        "held-out samples: its out-of-distribution score (the error model's prediction over "
+        "the 95th percentile of the validation samples'; above 1 the body is flagged) against "
+        "its true error. Large: above the 90th percentile of the test error.",
+        fig,
+    )
+
+
+# ---------------------------------------------------------------------------- 7. curves
 def _curves(run: RunRecord) -> Figure | None:
     a = run.arrays
     models = sorted(
