@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from flowlearn.cli._app import app
 from flowlearn.experiments import execute, get, load_run
+from flowlearn.physics.shape_families import HELDOUT_FAMILIES
 from flowlearn.report import render_run
 
 TINY = {
@@ -49,7 +51,15 @@ def test_run_measures_every_quantity(run_dir):
     # the ensemble's mean field is never further from the truth than its members on average
     # (triangle inequality, sample by sample)
     assert m["test_error"] <= np.mean(m["test_error_members"]) + 1e-9
-    assert set(m["heldout_error_by_family"]) <= {"naca", "star", "pair"}
+    assert set(m["heldout_error_by_family"]) <= set(HELDOUT_FAMILIES)
+    assert m["heldout_error_family_mean"] == pytest.approx(
+        np.mean(list(m["heldout_error_by_family"].values()))
+    )
+    # the out-of-distribution warning, judged on the held-out samples
+    ood = m["ood"]
+    assert ood["samples"] == m["samples"]["heldout"]
+    assert ood["auroc"] is None or 0 <= ood["auroc"] <= 1
+    assert 0 <= ood["flagged_fraction"] <= 1
     # both baselines: Guo's CNN on the U-Net's inputs, and on the shape alone
     assert math.isfinite(m["guo_test_error"]) and math.isfinite(m["guo_shape_test_error"])
     assert m["guo_test_error"] != m["guo_shape_test_error"]
@@ -71,7 +81,7 @@ def test_run_measures_every_quantity(run_dir):
     naca = m["heldout_error_by_family"].get("naca", 0.0)
     guo = run.claims[0]
     assert guo.reproduced == (m["test_error"] <= 0.0269 and naca <= 0.0269)
-    assert "(circle, ellipse, rectangle, triangle, polygon, blob)" in guo.reason  # trained on
+    assert "(circle, ellipse, rectangle, triangle, polygon, blob, slender, multi)" in guo.reason
     assert len(run.arrays["test_error"]) == m["samples"]["test"]
     assert run.arrays["example_true"].shape[1:] == (3, 16, 32)
 
@@ -145,6 +155,51 @@ def test_predict_and_export_from_the_run(run_dir, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (out / "prediction.nc").exists() and (out / "prediction.png").exists()
+    assert "out-of-distribution score" in result.output or "out of the surrogate" in (result.output)
+    # a body the detector flags: the warning says so and why (threshold lowered for the test)
+    ood = run_dir / "ood.json"
+    original = ood.read_text(encoding="utf-8")
+    data = json.loads(original)
+    data["threshold"] -= 50.0
+    ood.write_text(json.dumps(data), encoding="utf-8")
+    try:
+        result = runner.invoke(
+            app,
+            ["predict", str(run_dir), "--shape", str(csv), "--re", "12", "--out", str(out),
+             "--overwrite"],
+        )  # fmt: skip
+    finally:
+        ood.write_text(original, encoding="utf-8")
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "out of the surrogate's reach" in flat and "check it with --compare" in flat
+    import xarray as xr
+
+    with xr.open_dataset(out / "prediction.nc") as ds:
+        assert ds.attrs["ood_flag"] == 1 and ds.attrs["ood_score"] > 1
+    ood.write_text("{damaged", encoding="utf-8")
+    try:
+        bad = runner.invoke(
+            app,
+            ["predict", str(run_dir), "--shape", str(csv), "--re", "12", "--out", str(out),
+             "--overwrite"],
+        )  # fmt: skip
+    finally:
+        ood.write_text(original, encoding="utf-8")
+    assert bad.exit_code != 0 and "not an out-of-distribution detector" in bad.output
+    # a run without a detector (an earlier flowlearn) still predicts, and says it cannot check
+    moved = run_dir / "ood.json.away"
+    (run_dir / "ood.json").rename(moved)
+    try:
+        result = runner.invoke(
+            app,
+            ["predict", str(run_dir), "--shape", str(csv), "--re", "12", "--out", str(out),
+             "--overwrite"],
+        )  # fmt: skip
+    finally:
+        moved.rename(run_dir / "ood.json")
+    assert result.exit_code == 0, result.output
+    assert "no out-of-distribution check" in " ".join(result.output.split())
     onnx = tmp_path / "m.onnx"
     result = runner.invoke(app, ["export", str(run_dir), "--onnx", "--out", str(onnx)])
     assert result.exit_code == 0, result.output
@@ -235,7 +290,14 @@ def test_bfloat16_training_runs_and_bad_precision_is_refused(run_dir):
         precision="bf16-mixed",
         data_dir=str(root / "data"),
     )
-    m = load_run(execute(exp, config, root / "bf16")).metrics
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = load_run(execute(exp, config, root / "bf16")).metrics
     assert 0 < m["test_error"] < 1.5
+    # one member has no spread: the spread-based figures are absent, not computed on zeros
+    # (scipy's constant-input warnings leaked into the output before)
+    assert m["spread_error_spearman_pixels"] is None and m["spread_error_spearman_samples"] is None
+    assert m["ood"]["auroc_spread"] is None
+    assert not [w for w in caught if "constant" in str(w.message).lower()]
     with pytest.raises(ValueError, match="precision '16'"):
         exp.make_config(**TINY, precision="16")

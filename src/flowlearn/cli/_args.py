@@ -45,21 +45,32 @@ def parse_re_range(text: str) -> tuple[float, float]:
 
 
 def parse_families(text: str) -> tuple[str, ...]:
-    """Comma-separated family names; ``train`` and ``heldout`` stand for those groups."""
-    from flowlearn.physics.shape_families import FAMILIES, HELDOUT_FAMILIES, TRAIN_FAMILIES
+    """Comma-separated family names; ``train`` (the default run's training families and
+    regimes), ``primitives`` and ``heldout`` stand for those groups."""
+    from flowlearn.physics.shape_families import (
+        DEFAULT_TRAIN_FAMILIES,
+        FAMILIES,
+        HELDOUT_FAMILIES,
+        TRAIN_FAMILIES,
+    )
 
     out: list[str] = []
     for name in (p.strip() for p in (text or "").split(",")):
         if not name:
             continue
-        group = {"train": TRAIN_FAMILIES, "heldout": HELDOUT_FAMILIES}.get(name, (name,))
+        groups = {
+            "train": DEFAULT_TRAIN_FAMILIES,
+            "primitives": TRAIN_FAMILIES,
+            "heldout": HELDOUT_FAMILIES,
+        }
+        group = groups.get(name, (name,))
         out += [f for f in group if f not in out]
     unknown = [f for f in out if f not in FAMILIES]
     if unknown:
         raise _fail(
             f"unknown shape famil{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
-            f"valid: {', '.join(FAMILIES)} (or train = {','.join(TRAIN_FAMILIES)}, "
-            f"heldout = {','.join(HELDOUT_FAMILIES)})"
+            f"valid: {', '.join(FAMILIES)} (or train = {','.join(DEFAULT_TRAIN_FAMILIES)}, "
+            f"primitives = {','.join(TRAIN_FAMILIES)}, heldout = {','.join(HELDOUT_FAMILIES)})"
         )
     if not out:
         raise _fail(f"no shape family given; valid: {', '.join(FAMILIES)}")

@@ -251,9 +251,9 @@ def dataset_families(
             group = (
                 "held out"
                 if family in HELDOUT_FAMILIES
-                else "training (opt-in)"
+                else "training regime"
                 if family in EXTRA_TRAIN_FAMILIES
-                else "training"
+                else "training primitive"
             )
             h = np.percentile(ext.height, (5, 50, 95))
             a = np.percentile(ext.aspect, (5, 50, 95))

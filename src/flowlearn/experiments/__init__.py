@@ -40,6 +40,7 @@ _MODULES = (
     "fundamentals.lstm",
     "cfd.lbm_validation",
     "cfd.flow_surrogate",
+    "cfd.surrogate_models",
 )
 
 

@@ -109,7 +109,8 @@ class EnsemblePlan:
         return self.width if name == self.architecture else self.baseline_width
 
     def epochs_of(self) -> dict[str, int]:
-        epochs = {name: self.baseline_epochs for name in MODELS}
+        """Epochs of each model the plan trains: the ensemble's, and the baselines'."""
+        epochs = {name: self.baseline_epochs for name, _ in self.members()}
         epochs[self.architecture] = self.epochs
         return epochs
 
