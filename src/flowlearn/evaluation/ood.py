@@ -206,8 +206,8 @@ class OODDetector:
         velocity ``error (N,)``; ridge regression of ``log(error)`` with penalty ``alpha`` on
         standardised features."""
         d = shape_descriptors(bodies.mask)
-        if len(d) <= max(k, 20):
-            raise ValueError(f"{len(d)} training bodies: the detector needs more than {max(k, 20)}")
+        if len(d) <= k + 1:
+            raise ValueError(f"{len(d)} training bodies: the detector needs more than {k + 1}")
         mean, std = d.mean(axis=0), d.std(axis=0)
         std = np.where(std > 1e-9, std, 1.0)  # a constant descriptor (one body each) adds 0
         re_max = float(np.max(bodies.re))
