@@ -156,6 +156,11 @@ def test_predict_and_export_from_the_run(run_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert (out / "prediction.nc").exists() and (out / "prediction.png").exists()
     assert "out-of-distribution score" in result.output or "out of the surrogate" in (result.output)
+
+    def predict_again():
+        args = ["predict", str(run_dir), "--shape", str(csv), "--re", "12", "--out", str(out)]
+        return runner.invoke(app, [*args, "--overwrite"])
+
     # a body the detector flags: the warning says so and why (threshold lowered for the test)
     ood = run_dir / "ood.json"
     original = ood.read_text(encoding="utf-8")
@@ -163,11 +168,7 @@ def test_predict_and_export_from_the_run(run_dir, tmp_path):
     data["threshold"] -= 50.0
     ood.write_text(json.dumps(data), encoding="utf-8")
     try:
-        result = runner.invoke(
-            app,
-            ["predict", str(run_dir), "--shape", str(csv), "--re", "12", "--out", str(out),
-             "--overwrite"],
-        )  # fmt: skip
+        result = predict_again()
     finally:
         ood.write_text(original, encoding="utf-8")
     assert result.exit_code == 0, result.output
@@ -179,11 +180,7 @@ def test_predict_and_export_from_the_run(run_dir, tmp_path):
         assert ds.attrs["ood_flag"] == 1 and ds.attrs["ood_score"] > 1
     ood.write_text("{damaged", encoding="utf-8")
     try:
-        bad = runner.invoke(
-            app,
-            ["predict", str(run_dir), "--shape", str(csv), "--re", "12", "--out", str(out),
-             "--overwrite"],
-        )  # fmt: skip
+        bad = predict_again()
     finally:
         ood.write_text(original, encoding="utf-8")
     assert bad.exit_code != 0 and "not an out-of-distribution detector" in bad.output
@@ -191,11 +188,7 @@ def test_predict_and_export_from_the_run(run_dir, tmp_path):
     moved = run_dir / "ood.json.away"
     (run_dir / "ood.json").rename(moved)
     try:
-        result = runner.invoke(
-            app,
-            ["predict", str(run_dir), "--shape", str(csv), "--re", "12", "--out", str(out),
-             "--overwrite"],
-        )  # fmt: skip
+        result = predict_again()
     finally:
         moved.rename(run_dir / "ood.json")
     assert result.exit_code == 0, result.output
