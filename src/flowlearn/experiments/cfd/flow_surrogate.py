@@ -533,8 +533,8 @@ EXPERIMENT = Experiment(
         "baseline_epochs": 15,
     },
     # measured on 2 CPU cores: full 343 s, of which 154 s made the data, 194 s with it cached;
-    # quick 59 s / 29 s in the previous version (3 held-out families; not re-timed alone since)
-    runtime_quick="~1-2 min; 30 s with data cached",
+    # quick 87 s, 45 s with its data cached
+    runtime_quick="~1.5 min; 45 s with data cached",
     runtime_full="~6 min; 3 min with data cached",
     check=check,
     claims=claims,

@@ -321,7 +321,8 @@ EXPERIMENT = Experiment(
         "widths": {"fno": 8},
         "fractions": [0.25, 0.5, 1.0],
     },
-    runtime_quick="~1 min; 40 s with data cached",
+    # quick: 26 s with flow-surrogate's quick data cached
+    runtime_quick="~1.5 min; 30 s with flow-surrogate's quick data cached",
     # measured on 2 CPU cores: full 805 s with the flow-surrogate data cached
     runtime_full="~13 min with the flow-surrogate data cached",
     check=check,
