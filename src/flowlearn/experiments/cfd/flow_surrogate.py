@@ -275,12 +275,9 @@ def calibrate_detector(
     return detector.calibrate(*evidence(val))
 
 
-def check(config: Config) -> None:
-    """Refuse, before a run directory exists, a config that cannot run here: a grid the
-    networks cannot down-sample or the solver cannot resolve, a time budget under a multi-rank
-    launch, or data, lattices and networks that would not fit in memory (estimated, not
-    allocated: :func:`~flowlearn.data.flow_dataset.generation_memory` and
-    :func:`~flowlearn.training.surrogate.model_memory`)."""
+def check_grid(config: SurrogateDataConfig) -> None:
+    """Refuse a grid that the networks cannot down-sample (both sides multiples of
+    ``max(8, 2 ** depth)``)."""
     nx, ny = config.grid
     multiple = max(8, 2**config.depth)
     if nx % multiple or ny % multiple:
@@ -288,6 +285,16 @@ def check(config: Config) -> None:
             f"grid {nx}x{ny}: both sides must be multiples of {multiple} for the networks' "
             "down-sampling"
         )
+
+
+def check(config: Config) -> None:
+    """Refuse, before a run directory exists, a config that cannot run here: a grid the
+    networks cannot down-sample or the solver cannot resolve, a time budget under a multi-rank
+    launch, or data, lattices and networks that would not fit in memory (estimated, not
+    allocated: :func:`~flowlearn.data.flow_dataset.generation_memory` and
+    :func:`~flowlearn.training.surrogate.model_memory`)."""
+    nx, ny = config.grid
+    check_grid(config)
     sp = specs(config)  # the dataset's own limits (a grid too small for a body, ...)
     if config.time_budget_minutes is not None and launch_rank()[1] > 1:
         # each rank would time its own probe and could choose other epochs: DDP would hang
@@ -323,13 +330,21 @@ def check(config: Config) -> None:
         require_memory(training, f"training on a {nx}x{ny} grid", hint, device=device)
 
 
+def generate_all(
+    config: SurrogateDataConfig,
+) -> tuple[dict[str, fd.FlowDatasetSpec], dict[str, Path], float]:
+    """Every dataset of a run, generated or found in the cache: specs, paths, seconds taken."""
+    start = time.perf_counter()
+    sp = specs(config)
+    paths = {name: generate(name, spec, config) for name, spec in sp.items()}
+    return sp, paths, time.perf_counter() - start
+
+
 def run(config: Config, run_dir: Path) -> Result:
     check(config)
     device = resolve_device(config.device)
     start = time.perf_counter()
-    sp = specs(config)
-    paths = {name: generate(name, spec, config) for name, spec in sp.items()}
-    generation_s = time.perf_counter() - start
+    sp, paths, generation_s = generate_all(config)
 
     train, val, test, norm = split_training_data(config, paths["train"])
 

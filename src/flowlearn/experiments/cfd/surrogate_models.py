@@ -37,7 +37,8 @@ from flowlearn.evaluation.surrogate_scorecard import Evaluation, evaluate, famil
 from flowlearn.experiments._base import Claim, Experiment, Result
 from flowlearn.experiments.cfd.flow_surrogate import (
     SurrogateDataConfig,
-    generate,
+    check_grid,
+    generate_all,
     specs,
     split_training_data,
 )
@@ -97,16 +98,12 @@ def _say(text: str) -> None:
 
 
 def check(config: Config) -> None:
-    """Refuse a grid the networks cannot down-sample, or models and data that would not fit
-    in memory (estimated, not allocated), before a run directory exists."""
+    """Refuse a grid the networks cannot down-sample, or data generation, models and data
+    that would not fit in memory (estimated, not allocated), before a run directory exists."""
+    check_grid(config)
     nx, ny = config.grid
-    multiple = max(8, 2**config.depth)
-    if nx % multiple or ny % multiple:
-        raise ValueError(
-            f"grid {nx}x{ny}: both sides must be multiples of {multiple} for the networks' "
-            "down-sampling"
-        )
     sp = specs(config)
+    generation = max(fd.generation_memory(spec, config.workers) for spec in sp.values())
     data = sum(spec.n for spec in sp.values()) * nx * ny * 4 * (3 + 3 + 1) * 2
     training = max(
         model_memory(
@@ -121,7 +118,7 @@ def check(config: Config) -> None:
         for m in config.models
     )
     hint = "lower grid, n_samples, batch_size or the widths"
-    require_memory(data + training, f"surrogate-models on a {nx}x{ny} grid", hint)
+    require_memory(max(generation, data + training), f"surrogate-models on a {nx}x{ny} grid", hint)
 
 
 def _plan(config: Config, model: str) -> EnsemblePlan:
@@ -164,9 +161,7 @@ def run(config: Config, run_dir: Path) -> Result:
     check(config)
     device = resolve_device(config.device)
     start = time.perf_counter()
-    sp = specs(config)
-    paths = {name: generate(name, spec, config) for name, spec in sp.items()}
-    generation_s = time.perf_counter() - start
+    sp, paths, generation_s = generate_all(config)
     train, val, test, norm = split_training_data(config, paths["train"])
     heldout = fd.read_samples(paths["heldout"])
 
