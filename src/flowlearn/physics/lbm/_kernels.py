@@ -215,6 +215,44 @@ def stream_collide(
 
 
 @functools.cache
+def fixed_velocity_stream_collide(
+    stencil: str, method: str, dtype: str, threads: int, compressible: bool = False
+):
+    """Compiled pull stream-collide kernel whose equilibrium reads the velocity from the field
+    ``u_in`` (``(nx + 2, ny + 2[, nz + 2], D)``, fzyx) instead of the populations: the density
+    evolves, the velocity is held. Mei, Luo, Lallemand & d'Humieres (Computers & Fluids 35,
+    2006) iterate it to make populations consistent with a given velocity field.
+
+    Call as ``kernel(src=, dst=, u_in=, omega_even=, omega_odd=)``. Scalar code (the kernel
+    runs a few hundred steps at most, once per start).
+    """
+    import dataclasses
+
+    import pystencils as ps
+    from lbmpy import LBMOptimisation, create_lb_function
+
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}")
+    src, dst = pdf_fields(stencil, dtype)
+    dim = lattice(stencil).dim
+    u_in = ps.fields(f"u_in({dim}): {dtype}[{dim}D]", layout="fzyx")
+    cfg = dataclasses.replace(
+        lb_method_config(stencil, method, False, compressible), velocity_input=u_in.center_vector
+    )
+    opt = LBMOptimisation(symbolic_field=src, symbolic_temporary_field=dst, cse_global=True)
+    return create_lb_function(
+        lbm_config=cfg, lbm_optimisation=opt, config=_kernel_config(dtype, threads, False)
+    )
+
+
+def empty_vector_field(shape: tuple[int, ...], dim: int, dtype: str) -> np.ndarray:
+    """A ``(*[n + 2 for n in shape], dim)`` array in the PDF arrays' fzyx layout (zeros)."""
+    full = tuple(n + 2 for n in shape)
+    raw = np.zeros((dim, *reversed(full[1:]), full[0]), dtype=dtype)
+    return raw.transpose(*range(raw.ndim - 1, 0, -1), 0)
+
+
+@functools.cache
 def lb_method(stencil: str, method: str, forced: bool = False, compressible: bool = False):
     """lbmpy's method object (what boundary kernels need to know about the collision)."""
     from lbmpy import create_lb_method
