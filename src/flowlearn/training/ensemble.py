@@ -231,6 +231,8 @@ class EnsembleTraining:
     epochs: dict[str, int]
     budget: dict[str, Any] | None = None
     seconds: float = 0.0
+    #: seconds each member's training took (``"<model>_<k>"``)
+    member_seconds: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -274,8 +276,11 @@ def train_ensemble(
             + ", ".join(f"{a} {e}" for a, e in epochs.items())
             + (" (cut to fit)" if budget["scale"] < 1 else "")
         )
-    histories = {
-        f"{name}_{k}": train_member(
+    histories: dict[str, list[dict[str, Any]]] = {}
+    member_seconds: dict[str, float] = {}
+    for name, k in members:
+        t0 = time.perf_counter()
+        histories[f"{name}_{k}"] = train_member(
             plan,
             name,
             k,
@@ -289,6 +294,5 @@ def train_ensemble(
             config=config,
             say=say,
         )
-        for name, k in members
-    }
-    return EnsembleTraining(histories, epochs, budget, time.perf_counter() - start)
+        member_seconds[f"{name}_{k}"] = time.perf_counter() - t0
+    return EnsembleTraining(histories, epochs, budget, time.perf_counter() - start, member_seconds)

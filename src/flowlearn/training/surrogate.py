@@ -323,6 +323,37 @@ class FlowSurrogate:
             per_member if keep_members else None,
         )
 
+    def refine(
+        self,
+        shape,
+        re: float,
+        *,
+        start: str = "pressure",
+        spec=None,
+        callback=None,
+    ):
+        """The exact mode: the prediction for ``shape`` (a :class:`~flowlearn.physics.geometry.
+        Shape` in cells of this surrogate's grid) at ``re`` as the start of the dataset's LBM,
+        run to its steady tolerance. ``spec``: the dataset settings (lattice velocity, steady
+        tolerance; default those of flowlearn's datasets on this grid). Returns a
+        :class:`~flowlearn.data.flow_dataset.Refined` (converged fields, steps, a fallback
+        to the uniform start if the warm start diverged). ``ValueError`` when ``spec``'s grid
+        is not this surrogate's, ``ShapeError`` / ``ValueError`` for a body the solver
+        refuses."""
+        from flowlearn.data.flow_dataset import FlowDatasetSpec
+        from flowlearn.data.flow_dataset import refine as run_refined
+
+        nx, ny = self.grid
+        spec = spec or FlowDatasetSpec(grid=(nx, ny), n=1, re=(float(re), float(re)))
+        if tuple(spec.grid) != (nx, ny):
+            raise ValueError(
+                f"the solver's grid {spec.grid[0]}x{spec.grid[1]} differs from the surrogate's "
+                f"{nx}x{ny}: refine on the grid it was trained on"
+            )
+        sdf = shape.sample(nx, ny, 1.0).astype(np.float32)
+        guess = self.predict(sdf, sdf < 0, float(re)).fields[0]
+        return run_refined(spec, shape, float(re), guess, start=start, callback=callback)
+
 
 #: Where the flow-surrogate experiment puts member ``k`` of a model in its run dir: ``unet``,
 #: ``guo`` (Guo's CNN on the U-Net's inputs) or ``guo-shape`` (on the shape alone).

@@ -176,6 +176,119 @@ def run_to_steady(spec: FlowDatasetSpec, case, callback=None):
     )
 
 
+#: How a warm start turns a guessed field into populations: "pressure" (the equilibrium at the
+#: guessed velocity and at the density of the guessed pressure) or "mei" (Mei et al. 2006: the
+#: density iterated with the guessed velocity held; needs a nearly divergence-free guess).
+STARTS = ("pressure", "mei")
+
+
+def start_from_fields(
+    case, fields: np.ndarray, start: str = "pressure", *, mei_max_steps: int = 1000
+) -> int:
+    """Set the populations of ``case`` (a :func:`steady_case`) from dimensionless ``fields``
+    ``(3, ny, nx)`` (u / U, v / U, p / rho U^2, as stored), solid cells ignored. Returns the
+    steps the start took (0 for "pressure"). ``ValueError`` for a field of another grid, NaN
+    in the fluid, or an unknown ``start``."""
+    if start not in STARTS:
+        raise ValueError(f"start {start!r}: choose {', '.join(STARTS)}")
+    solver = case.solver
+    fields = np.asarray(fields, dtype=np.float64)
+    nx, ny = solver.grid
+    if fields.shape != (3, ny, nx):
+        raise ValueError(
+            f"the guessed fields have shape {fields.shape}; the lattice needs (3, {ny}, {nx})"
+        )
+    fluid = solver.fluid[1:-1, 1:-1].T
+    if not np.isfinite(fields[:, fluid]).all():
+        raise ValueError("the guessed fields hold NaN or inf in the fluid")
+    fields = np.where(fluid, fields, 0.0)
+    u_ref = case.units.u_lattice
+    u = fields[:2] * u_ref
+    # p = c_s^2 (rho - 1) in lattice units, and the stored pressure is p / u_ref^2
+    rho = 1.0 + 3.0 * fields[2] * u_ref**2
+    if start == "mei":
+        return solver.initialise_consistent(u, rho, max_steps=mei_max_steps)
+    solver.initialise(rho, u)
+    return 0
+
+
+@dataclass
+class Refined:
+    """A steady state reached from a guess: ``fields (3, ny, nx)`` and ``mask``, the solver's
+    ``report`` (steps after the start), ``start_steps`` (the start's own steps, Mei's
+    iterations), ``fallback`` (why the guess was dropped for the uniform start, "" if it was
+    not), the ``seconds`` of set-up, start and run, and ``crossings``: ``{tol: (steps,
+    seconds)}`` when the residual first fell below each of the ``tols`` asked for."""
+
+    fields: np.ndarray
+    mask: np.ndarray
+    report: Any
+    start_steps: int
+    fallback: str
+    seconds: float
+    crossings: dict[float, tuple[int, float]]
+
+
+def refine(
+    spec: FlowDatasetSpec,
+    shape,
+    re: float,
+    guess: np.ndarray | None,
+    *,
+    start: str = "pressure",
+    tols: tuple[float, ...] = (),
+    threads: int | None = 1,
+    callback=None,
+) -> Refined:
+    """Run the LBM of ``shape`` at ``re`` on ``spec``'s grid to ``spec``'s steady tolerance
+    from ``guess`` (dimensionless fields ``(3, ny, nx)``; None: the dataset's uniform start),
+    by the dataset's recipe (:func:`run_to_steady`). A guess that makes the run diverge is
+    dropped: the run starts again from the uniform start and ``fallback`` says why.
+    ``ShapeError`` / ``ValueError`` for a body or a setting the solver refuses."""
+    from flowlearn.physics.lbm import DivergenceError
+
+    begin = time.perf_counter()
+    crossings: dict[float, tuple[int, float]] = {}
+    offset = [0, 0.0]
+
+    def watch(solver, residual: float) -> None:
+        for tol in tols:
+            if tol not in crossings and residual < tol:
+                crossings[tol] = (offset[0] + solver.time, time.perf_counter() - begin)
+        if callback is not None:
+            callback(solver, residual)
+
+    def attempt(initial: np.ndarray | None) -> tuple[Any, Any, int]:
+        with warnings.catch_warnings():
+            from flowlearn.physics.lbm import StabilityWarning
+
+            warnings.simplefilter("ignore", StabilityWarning)
+            case = steady_case(spec, shape, re, threads)
+        steps = 0 if initial is None else start_from_fields(case, initial, start)
+        offset[0] = steps
+        return case, run_to_steady(spec, case, callback=watch), steps
+
+    fallback = ""
+    try:
+        case, report, start_steps = attempt(guess)
+    except DivergenceError as exc:
+        if guess is None:
+            raise
+        fallback = f"the warm start diverged ({exc}); started again from the uniform start"
+        crossings.clear()
+        case, report, start_steps = attempt(None)
+    fields, mask = case.fields()
+    return Refined(
+        fields.astype(np.float32),
+        mask,
+        report,
+        start_steps,
+        fallback,
+        time.perf_counter() - begin,
+        crossings,
+    )
+
+
 def compute_sample(spec: FlowDatasetSpec, index: int, threads: int = 1) -> Sample:
     """Run the LBM for sample ``index`` to steady state (or give up) and return it."""
     from flowlearn.physics.geometry import ShapeError
