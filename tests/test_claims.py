@@ -191,13 +191,61 @@ def test_flow_surrogate_error_within_guos(test, naca, ok):
     assert f"{100 * test:.2f} %" in claim.measured and f"{100 * naca:.2f} %" in claim.measured
 
 
+def _claim(name: str, slide: str, patch=None):
+    """The claim of ``name`` whose slide is ``slide``, or else starts with it."""
+    claims = verdicts(name, patch)
+    found = [c for c in claims if c.slide == slide] or [
+        c for c in claims if c.slide.startswith(slide)
+    ]
+    assert len(found) == 1, [c.slide for c in claims]
+    return found[0]
+
+
 @pytest.mark.parametrize(("guo", "single", "ok"), [(1e4, 10.0, True), (9999.0, 9999.0, False)])
-def test_flow_surrogate_four_orders_of_magnitude(guo, single, ok):
-    claim = verdicts(
-        "flow-surrogate",
-        setter(**{"speedup_guo/64": guo, "speedup_single_model/64": single}),
-    )[1]
-    assert claim.reproduced is ok and f"x{guo:,.0f}" in claim.measured
+def test_flow_surrogate_four_orders_of_magnitude_at_equal_accuracy(guo, single, ok):
+    # Guo et al.'s 10^4, judged at equal accuracy (McGreivy & Hakim 2024), not by the naive
+    # ratio: a naive 10^4 with a small equal-accuracy speed-up is not reproduced
+    nets = "cost_accuracy/test/networks"
+    patch = setter(**{
+        f"{nets}/guo/equal_accuracy/64/speedup": guo,
+        f"{nets}/one network/equal_accuracy/64/speedup": single,
+        "speedup_guo/64": 1e5, "speedup_single_model/64": 1e5,
+    })  # fmt: skip
+    claim = _claim("flow-surrogate", "LBM imitation: speed", patch)
+    assert claim.reproduced is ok
+    assert f"x{guo:,.1f} at equal accuracy" in claim.measured
+    assert "naive ratio" in claim.measured and "x100,000" in claim.measured
+
+
+def test_flow_surrogate_break_even_is_stated_either_way():
+    be = "cost_accuracy/test/networks/guo/break_even/64"
+    pays = _claim("flow-surrogate", "LBM imitation: speed",
+                  setter(**{be: {"predictions": 12345.0, "pays_off": True}}))  # fmt: skip
+    assert "after 12,345 predictions" in pays.measured
+    never = _claim("flow-surrogate", "LBM imitation: speed", setter(**{
+        be: {"predictions": None, "pays_off": False, "network_over_lbm": 3.0}}))  # fmt: skip
+    assert "never pays off" in never.measured and "3x slower" in never.measured
+
+
+@pytest.mark.parametrize(
+    ("steps", "time", "half", "ok"),
+    [
+        (2.0, 1.5, 1.4, True),  # flowlearn's target: 2x fewer steps, faster than the half grid
+        (1.99, 1.5, 1.4, False),
+        (2.5, 1.3, 1.4, False),  # fewer steps, but the half-grid warm start is faster
+    ],
+)
+def test_flow_surrogate_warm_start_halves_the_steps(steps, time, half, ok):
+    warm = "cost_accuracy/test/warm"
+    patch = setter(**{
+        f"{warm}/ensemble/step_ratio_median": steps, f"{warm}/ensemble/time_ratio_median": time,
+        f"{warm}/half grid/time_ratio_median": half,
+    })  # fmt: skip
+    claim = _claim("flow-surrogate", "Complex fluid flows are good candidates: an exact", patch)
+    assert claim.reproduced is ok
+    assert (
+        f"x{steps:.2f} fewer steps" in claim.measured and f"x{half:.2f} in time" in claim.measured
+    )
 
 
 @pytest.mark.parametrize(
@@ -213,7 +261,7 @@ def test_flow_surrogate_generalises_where_trained_and_no_further(inside, below, 
     patch = setter(
         re_sweep_error_inside=inside, re_sweep_error_below=below, re_sweep_error_above=above
     )
-    claim = verdicts("flow-surrogate", patch)[2]
+    claim = _claim("flow-surrogate", "Complex fluid flows are good candidates", patch)
     assert claim.reproduced is ok
     for value in (inside, below, above):
         assert f"{100 * value:.2f} %" in claim.measured
@@ -239,7 +287,7 @@ def test_flow_surrogate_bodies_no_family_covers(mean, worst, cd, ok):
         heldout_error_family_mean=mean, heldout_error_by_family=_families(0.0, worst),
         cd_error_heldout=cd,
     )  # fmt: skip
-    claim = verdicts("flow-surrogate", patch)[3]
+    claim = _claim("flow-surrogate", "Complex fluid flows are good candidates: bodies", patch)
     assert "no family covers" in claim.slide
     assert claim.reproduced is ok
     assert f"{100 * mean:.2f} %" in claim.measured and f"pair {100 * worst:.2f} %" in claim.measured
@@ -252,7 +300,7 @@ def test_flow_surrogate_says_when_a_body_is_out_of_reach(auroc, ok):
         "auroc_shape": 0.7, "auroc_spread": 0.7, "flagged_fraction": 0.05, "recall": 0.2,
         "precision": 0.8,
     }  # fmt: skip
-    claim = verdicts("flow-surrogate", setter(ood=ood))[4]
+    claim = _claim("flow-surrogate", "Deep learning: the solution", setter(ood=ood))
     assert claim.reproduced is ok
     if auroc is not None:
         assert f"AUROC {auroc:.2f}" in claim.measured and "310 held-out samples" in claim.measured

@@ -30,7 +30,7 @@ TINY = {
     "baseline_epochs": 2,
     "batch_size": 8,
     "workers": 1,
-    "n_lbm_timing": 1,
+    "n_speed_samples": 2,
     "device": "cpu",
 }
 
@@ -72,6 +72,22 @@ def test_run_measures_every_quantity(run_dir):
         for batch in ("1", "64"):  # the speed-up is the ratio of the two times measured
             ratio = m["lbm_seconds_per_sample"] / m[f"{model}_seconds_per_sample"][batch]
             assert m[f"speedup{suffix}"][batch] == pytest.approx(ratio, rel=1e-12)
+    # the speed at equal accuracy: every LBM setting measured on both sets, the recipe's time
+    # is the naive ratio's, each network placed against the front, the warm starts converge
+    for name in ("test", "heldout"):
+        speed = m["cost_accuracy"][name]
+        assert speed["samples"] == 2 and len(speed["lbm"]) == 3 * 3 * 6
+        assert set(speed["networks"]) == {"ensemble", "one network", "guo"}
+        for net in speed["networks"].values():
+            assert net["equal_accuracy"]["64"]["speedup"] > 0
+            assert net["break_even"]["64"]["pays_off"] in (True, False)
+        warm = speed["warm"]
+        assert warm["uniform"]["step_ratio_median"] == 1.0
+        assert warm["ensemble"]["max_difference"] < 1e-3
+    test_speed = m["cost_accuracy"]["test"]
+    assert m["lbm_seconds_per_sample"] == test_speed["reference_seconds"]
+    recipe = next(r for r in test_speed["lbm"] if r["label"] == "grid, U 0.05, tol 1e-07")
+    assert recipe["error_mean"] < 1e-5  # the dataset's recipe reproduces its own data
     # a batch of 64 costs less per sample than 64 calls of one
     assert m["surrogate_seconds_per_sample"]["64"] < m["surrogate_seconds_per_sample"]["1"]
     assert -1 <= m["spread_error_spearman_pixels"] <= 1
@@ -86,11 +102,21 @@ def test_run_measures_every_quantity(run_dir):
     assert run.arrays["example_true"].shape[1:] == (3, 16, 32)
 
 
+#: Metrics decided by wall-clock times: the cost-accuracy front and what is read from it.
+TIMED = ("seconds", "speedup", "threads", "cost_accuracy", "equal_accuracy", "lbm_curve")
+
+
 def _deterministic(metrics: dict) -> dict:
-    """The metrics that do not depend on wall-clock time, flattened."""
+    """The metrics that do not depend on wall-clock time, flattened; of the cost-accuracy
+    measurement, the LBM's errors and the warm starts' steps."""
     out = {}
+    for name, speed in (metrics.get("cost_accuracy") or {}).items():
+        for row in speed["lbm"]:
+            out[f"cost_accuracy/{name}/{row['label']}"] = row["error_mean"]
+        for start, w in (speed.get("warm") or {}).items():
+            out[f"cost_accuracy/{name}/warm/{start}"] = w["steps_median"]
     for key, value in metrics.items():
-        if key.endswith("_s") or any(t in key for t in ("seconds", "speedup", "threads")):
+        if key.endswith("_s") or any(t in key for t in TIMED):
             continue
         if isinstance(value, dict):
             out.update({f"{key}/{k}": v for k, v in _deterministic(value).items()})
@@ -210,7 +236,7 @@ def test_two_rank_launch_trains_with_ddp_and_reports_once(tmp_path):
     sets = [
         "grid=[32,16]", "n_samples=24", "re_range=[5,20]", "n_heldout=2", "n_re_sweep=0",
         "width=4", "baseline=false", "ensemble=1", "epochs=2", "batch_size=8", "workers=1",
-        "n_lbm_timing=1", f"data_dir={tmp_path / 'data'}",
+        "n_speed_samples=1", "warm_start=false", f"data_dir={tmp_path / 'data'}",
     ]  # fmt: skip
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
            "-m", "flowlearn", "run", "flow-surrogate", "--device", "cpu",

@@ -22,6 +22,7 @@ NAMES = [
     "surrogate_drag",
     "surrogate_reynolds",
     "surrogate_trust",
+    "surrogate_cost_accuracy",
     "surrogate_curves",
 ]
 M, NY, NX = 4, 16, 32
@@ -163,6 +164,26 @@ def test_curves_have_train_and_validation_per_model():
     assert sum(line.get_linestyle() == "--" for line in ax.lines) == 4
 
 
+def test_cost_accuracy_has_every_lbm_setting_the_front_and_each_network():
+    run = fake_run()
+    fig = next(f for f in draw(run) if f.name == "surrogate_cost_accuracy").figure
+    speed = run.metrics["cost_accuracy"]
+    assert len(fig.axes) == 2  # the test split and the held-out families
+    for ax, key in zip(fig.axes, ("test", "heldout"), strict=True):
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+        labels = ax.get_legend_handles_labels()[1]
+        # one line per (grid, lattice velocity) plus the front; one marker per network and batch
+        assert sum(lab.startswith("LBM grid") for lab in labels) == 9
+        assert "LBM's front (cheapest at each error)" in labels
+        for name, net in speed[key]["networks"].items():
+            eq = net["equal_accuracy"]["64"]["speedup"]
+            assert f"{name}, batch 64: x{eq:.1f}" in labels
+    speed.pop("heldout")
+    assert len(next(f for f in draw(run) if f.name == "surrogate_cost_accuracy").figure.axes) == 1
+    speed.clear()
+    assert "surrogate_cost_accuracy" not in [f.name for f in draw(run)]
+
+
 def test_missing_arrays_drop_figures_and_parts():
     run = fake_run()
     for key in list(run.arrays):
@@ -176,6 +197,7 @@ def test_missing_arrays_drop_figures_and_parts():
             "surrogate_fields",
             "surrogate_errors",
             "surrogate_drag",
+            "surrogate_cost_accuracy",  # drawn from the metrics alone
         ]
         errors = figures[1]
         assert "Guo et al.'s CNN" not in errors.caption

@@ -18,15 +18,23 @@ top-bottom half of the time: the channel is symmetric), and measures:
   and how well the out-of-distribution warning of ``flowlearn predict`` (an error model of the
   shape, the Reynolds number and the spread, :mod:`flowlearn.evaluation.ood`) predicts a large
   error on the held-out samples (AUROC);
-- the speed of the surrogate against the solver, same machine, same grid, one core each.
+- the speed of the surrogate against the solver as McGreivy & Hakim (2024) ask for it: the
+  same LBM run coarser, faster and stopped early gives a cost-accuracy curve, timed sample by
+  sample between the networks on one core each; the speed-up at equal accuracy, the LBM's
+  error at the network's cost and the break-even count of predictions (the data and the
+  training paid for) are read from it, beside the naive ratio
+  (:mod:`flowlearn.evaluation.cost_accuracy`);
+- the exact mode: steps to the dataset's steady tolerance when the LBM starts from the
+  prediction, against the uniform start and the half grid's steady state.
 
 The pieces live in their layers: the data contract in :mod:`flowlearn.data.flow_fields`, the
 training in :mod:`flowlearn.training.ensemble`, the measurements in
 :mod:`flowlearn.evaluation.surrogate_scorecard`; this module is the config, the run as a short
 script, and the claims.
 
-Run: ``flowlearn run flow-surrogate`` (about 5 minutes on 2 CPU cores the first time, the data
-then cached); full size: ``flowlearn run flow-surrogate --config configs/flow-surrogate-full.yaml``.
+Run: ``flowlearn run flow-surrogate`` (about 7.5 minutes on 2 CPU cores the first time, 5 with
+the data cached); full size: ``flowlearn run flow-surrogate --config
+configs/flow-surrogate-full.yaml``.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import Field, field_validator
 
 from flowlearn.data import flow_dataset as fd
@@ -47,6 +56,7 @@ from flowlearn.evaluation.surrogate_scorecard import (
     TARGET_HELDOUT_FAMILY,
     TARGET_HELDOUT_MEAN,
     TARGET_OOD_AUROC,
+    TARGET_WARM_STEPS,
     Scorecard,
     ScoreInputs,
     score,
@@ -150,7 +160,16 @@ class Config(SurrogateDataConfig):
     )
     baseline_width: int = Field(16, ge=2, le=256, description="Guo CNN channels")
     baseline_epochs: int = Field(40, ge=1, le=5000, description="epochs of the Guo CNN")
-    n_lbm_timing: int = Field(3, ge=1, le=100, description="LBM runs timed for the speed-up")
+    n_speed_samples: int = Field(
+        24,
+        ge=1,
+        le=10_000,
+        description="samples of the test split, and of the held-out families, on which the LBM "
+        "(at the dataset's recipe and cheaper), the networks and the warm starts are timed",
+    )
+    warm_start: bool = Field(
+        True, description="measure the LBM's steps to steady state from the networks' predictions"
+    )
     time_budget_minutes: float | None = Field(
         None,
         gt=0,
@@ -387,7 +406,12 @@ def run(config: Config, run_dir: Path) -> Result:
             sweep=fd.read_samples(paths["re_sweep"]) if "re_sweep" in paths else None,
             re_range=config.re_range,
             timing_spec=sp["train"],
-            n_lbm_timing=config.n_lbm_timing,
+            heldout_spec=sp["heldout"],
+            n_speed_samples=config.n_speed_samples,
+            warm_start=config.warm_start,
+            data_seconds=float(sum(float(np.sum(d.lbm_seconds)) for d in (train, val, test))),
+            training_seconds=model_seconds(trained.member_seconds),
+            say=_say,
             device=device,
             costs={
                 "generation_s": generation_s,
@@ -408,6 +432,114 @@ def run(config: Config, run_dir: Path) -> Result:
     return Result(metrics=metrics, claims=claims(config, metrics), arrays=arrays)
 
 
+def model_seconds(member_seconds: dict[str, float]) -> dict[str, float]:
+    """Training seconds per model (``"unet"``), its members (``"unet_0"``, ...) together."""
+    out: dict[str, float] = {}
+    for key, sec in member_seconds.items():
+        name = key.rsplit("_", 1)[0]
+        out[name] = out.get(name, 0.0) + float(sec)
+    return out
+
+
+def _speed_phrase(name: str, net: dict[str, Any], batch: str = "64") -> str:
+    eq = net["equal_accuracy"][batch]
+    bound = {"cheapest is more accurate": "at most ", "none as accurate": "at least "}.get(
+        eq["bound"], ""
+    )
+    be = net["break_even"][batch]
+    pays = (
+        "break-even unknown (no costs)"
+        if be["pays_off"] is None
+        else f"pays for its data and training after {be['predictions']:,.0f} predictions"
+        if be["pays_off"]
+        else f"never pays off (it is {be['network_over_lbm']:.2g}x slower than the equally "
+        "accurate LBM)"
+    )
+    return (
+        f"{name} {bound}x{eq['speedup']:,.1f} at equal accuracy ({_pct(net['error_mean'])}), {pays}"
+    )
+
+
+def speed_claim(config: Config, c: Scorecard, gpu: str = "") -> Claim:
+    """The talk's 10^4: the naive ratio, the speed-up at equal accuracy and the break-even."""
+    guo64 = (c.speedup_guo or {}).get("64")
+    naive = (
+        f"naive ratio to the LBM at the dataset's recipe ({c.lbm_seconds_per_sample:.3g} s per "
+        f"sample): Guo et al.'s CNN x{guo64 if guo64 is not None else float('nan'):,.0f}, one "
+        f"U-Net x{c.speedup_single_model['64']:,.0f}, the ensemble of {config.ensemble} "
+        f"x{c.speedup['64']:,.0f}"
+    )
+    speed = (c.cost_accuracy or {}).get("test")
+    if not speed:
+        return Claim(
+            slide="LBM imitation: speed",
+            talk="4 orders of magnitude faster than a CPU LBM",
+            measured=naive + gpu,
+            reproduced=bool(max(guo64 or 0.0, c.speedup_single_model["64"]) >= GUO_SPEEDUP_CPU),
+            reason="naive ratio only: this run did not measure the LBM's cost-accuracy curve",
+        )
+    nets = speed["networks"]
+    names = {"ensemble": "the ensemble", "one network": "one U-Net", "guo": "Guo et al.'s CNN"}
+    best = max(nets.values(), key=lambda n: n["equal_accuracy"]["64"]["speedup"])
+    return Claim(
+        slide="LBM imitation: speed",
+        talk="4 orders of magnitude faster than a CPU LBM",
+        measured="; ".join(_speed_phrase(names.get(k, k), v) for k, v in nets.items())
+        + f" (batch 64, {speed['samples']} test samples); {naive}{gpu}",
+        reproduced=bool(best["equal_accuracy"]["64"]["speedup"] >= GUO_SPEEDUP_CPU),
+        reason="reproduced when a network is 10^4 times faster than the LBM at equal accuracy "
+        "(McGreivy & Hakim 2024: compare with the solver made as cheap as it can be at the "
+        "network's error). The LBM was run coarser, faster and stopped early, interleaved "
+        "with the networks on one core each; the break-even counts the LBM seconds that made "
+        "the training data and the training itself. flowlearn's LBM runs near the "
+        "memory-bandwidth bound (flowlearn bench lbm); Guo et al. timed an 82 s solver.",
+    )
+
+
+def warm_claim(c: Scorecard) -> Claim | None:
+    """The exact mode: the prediction as the LBM's start, against the uniform start."""
+    warm = ((c.cost_accuracy or {}).get("test") or {}).get("warm") or {}
+    mine, half = warm.get("ensemble"), warm.get("half grid")
+    if not mine:
+        return None
+    oracle = warm.get("reference (Mei)")
+    return Claim(
+        slide="Complex fluid flows are good candidates: an exact answer, sooner",
+        talk=f"the surrogate as the LBM's start: >= {TARGET_WARM_STEPS:g}x fewer steps to the "
+        "dataset's tolerance, faster than the half-grid warm start, the same answer",
+        measured=f"x{mine['step_ratio_median']:.2f} fewer steps on the median test sample "
+        f"(x{mine['time_ratio_median']:.2f} in time with the inference; "
+        f"x{mine['loose_step_ratio_median'] or float('nan'):.2f} at a 10x looser tolerance)"
+        + (
+            f"; half-grid warm start x{half['step_ratio_median']:.2f} in steps, "
+            f"x{half['time_ratio_median']:.2f} in time"
+            if half
+            else ""
+        )
+        + (
+            f"; from the reference fields themselves (Mei's start) x"
+            f"{oracle['step_ratio_median']:.2f}"
+            if oracle
+            else ""
+        )
+        + f"; converged velocity within {mine['max_difference']:.1e} U of the uniform "
+        "start's"
+        + (
+            f" except on {mine['other_answer']} sample(s) that reached another steady state"
+            if mine.get("other_answer")
+            else ""
+        ),
+        reproduced=bool(
+            mine["step_ratio_median"] >= TARGET_WARM_STEPS
+            and (half is None or mine["time_ratio_median"] > half["time_ratio_median"])
+        ),
+        reason="reproduced when the median test sample needs at least 2x fewer steps and the "
+        "start beats the half-grid warm start in time. The start from the reference fields "
+        "bounds what any prediction can gain: the LBM's slowest transients, not the starting "
+        "error, set the steps to a tight tolerance.",
+    )
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
@@ -416,7 +548,6 @@ def claims(config: Config, metrics: dict[str, Any]) -> list[Claim]:
     """The talk's claims against a run's :class:`Scorecard` (its ``metrics.json``)."""
     c = Scorecard.from_metrics(metrics)
     naca = c.heldout_error_by_family.get("naca")
-    guo64 = (c.speedup_guo or {}).get("64")
     baselines = "".join(
         f"; Guo et al.'s CNN {what}: {_pct(err)}"
         for what, err in (
@@ -430,7 +561,7 @@ def claims(config: Config, metrics: dict[str, Any]) -> list[Claim]:
         gpu = f"; with the networks on the GPU: ensemble x{c.speedup_gpu['64']:,.0f}" + (
             f", Guo et al.'s CNN x{c.speedup_guo_gpu['64']:,.0f}" if c.speedup_guo_gpu else ""
         )
-    out = [
+    out: list[Claim] = [
         Claim(
             slide="LBM imitation (Guo, Li & Iorio 2016)",
             talk="relative velocity error 1.98-2.69 % on unseen shapes",
@@ -445,21 +576,11 @@ def claims(config: Config, metrics: dict[str, Any]) -> list[Claim]:
             "et al. trained at 256x128 on primitive shapes and tested on car profiles (their "
             "data was never released).",
         ),
-        Claim(
-            slide="LBM imitation: speed",
-            talk="4 orders of magnitude faster than a CPU LBM",
-            measured=f"Guo et al.'s CNN x{guo64 if guo64 is not None else float('nan'):,.0f}, "
-            f"one U-Net x{c.speedup_single_model['64']:,.0f}, the ensemble of "
-            f"{config.ensemble} x{c.speedup['64']:,.0f} (batch 64; x{c.speedup['1']:,.0f} at "
-            f"batch 1) against flowlearn's LBM to steady state, "
-            f"{c.lbm_seconds_per_sample:.3g} s per sample{gpu}",
-            reproduced=bool(max(guo64 or 0.0, c.speedup_single_model["64"]) >= GUO_SPEEDUP_CPU),
-            reason="same CPU, same grid, one run, one core each (the LBM for one sample, the "
-            "network for a batch). flowlearn's LBM runs at the memory-bandwidth bound "
-            "(flowlearn bench lbm) and a small grid is steady within a few thousand steps, so "
-            "the gap is far smaller than against the solver Guo et al. timed.",
-        ),
+        speed_claim(config, c, gpu),
     ]
+    warm = warm_claim(c)
+    if warm is not None:
+        out.append(warm)
     sides = {
         side: err
         for side, err in (("below", c.re_sweep_error_below), ("above", c.re_sweep_error_above))
@@ -546,11 +667,13 @@ EXPERIMENT = Experiment(
         "ensemble": 2,
         "epochs": 8,
         "baseline_epochs": 15,
+        "n_speed_samples": 4,
     },
-    # measured on 2 CPU cores: full 343 s, of which 154 s made the data, 194 s with it cached;
-    # quick 87 s, 45 s with its data cached
-    runtime_quick="~1.5 min; 45 s with data cached",
-    runtime_full="~6 min; 3 min with data cached",
+    # measured on 2 CPU cores: full 343 s, of which 154 s made the data (previous version), 293 s
+    # with it cached (about 95 s of it the speed at equal accuracy); quick 50 s with its data
+    # cached, about 90 s making it
+    runtime_quick="~1.5 min; 50 s with data cached",
+    runtime_full="~7.5 min; 5 min with data cached",
     check=check,
     claims=claims,
 )

@@ -35,7 +35,10 @@ GUO_COLOUR = "0.35"
 
 
 def draw(run: RunRecord) -> list[Figure]:
-    figures = [f(run) for f in (_fields, _errors, _drag, _reynolds, _trust, _warning, _curves)]
+    figures = [
+        f(run)
+        for f in (_fields, _errors, _drag, _reynolds, _trust, _warning, _cost_accuracy, _curves)
+    ]
     return [f for f in figures if f is not None]
 
 
@@ -422,7 +425,100 @@ def _warning(run: RunRecord) -> Figure | None:
     )
 
 
-# ---------------------------------------------------------------------------- 7. curves
+# --------------------------------------------------------------------- 7. cost-accuracy
+#: network markers of the cost-accuracy figure
+_NET_STYLE = {"ensemble": ("C3", "*"), "one network": ("C1", "P"), "guo": (GUO_COLOUR, "X")}
+
+
+def _cost_accuracy(run: RunRecord) -> Figure | None:
+    speed = run.metrics.get("cost_accuracy") or {}
+    sets = [k for k in ("test", "heldout") if speed.get(k) and speed[k].get("lbm")]
+    if not sets:
+        return None
+    from flowlearn.evaluation.cost_accuracy import ERROR_FLOOR
+
+    fig = MplFigure(figsize=(6.2 * len(sets), 5), layout="constrained")
+    axes = np.ravel(fig.subplots(1, len(sets), squeeze=False))
+    scale_colour = {1: "C0", 2: "C2", 4: "C4"}
+    speed_marker = dict(
+        zip(sorted({r["u_lattice"] for k in sets for r in speed[k]["lbm"]}), "os^D", strict=False)
+    )
+    for ax, key in zip(axes, sets, strict=True):
+        summary = speed[key]
+        rows = summary["lbm"]
+        for (scale, u), group in itertools.groupby(
+            sorted(rows, key=lambda r: (r["scale"], r["u_lattice"], -r["tol"])),
+            key=lambda r: (r["scale"], r["u_lattice"]),
+        ):
+            group = list(group)
+            t = [r["seconds"]["median"] * 1e3 for r in group]
+            e = [max(r["error_mean"], ERROR_FLOOR) * 100 for r in group]
+            fell = sum(sum(r["fallbacks"].values()) for r in group[:1])
+            label = f"LBM {'grid' if scale == 1 else f'grid/{scale}'}, U {u:g}" + (
+                f" ({fell} fallbacks)" if fell else ""
+            )
+            ax.plot(
+                t,
+                e,
+                color=scale_colour.get(scale, "C5"),
+                marker=speed_marker[u],
+                ms=5,
+                lw=0.8,
+                alpha=0.85,
+                label=label,
+            )
+        front = [r for r in rows if r["label"] in summary["front"]]
+        front.sort(key=lambda r: r["seconds"]["median"])
+        ax.plot(
+            [r["seconds"]["median"] * 1e3 for r in front],
+            [max(r["error_mean"], ERROR_FLOOR) * 100 for r in front],
+            color="k",
+            ls="--",
+            lw=1.0,
+            label="LBM's front (cheapest at each error)",
+        )
+        for name, net in summary["networks"].items():
+            colour, marker = _NET_STYLE.get(name, ("C9", "o"))
+            for b, st in net["seconds"].items():
+                ax.scatter(
+                    st["median"] * 1e3,
+                    net["error_mean"] * 100,
+                    s=90 if b != "1" else 60,
+                    marker=marker,
+                    color=colour if b != "1" else "none",
+                    edgecolors=colour,
+                    zorder=5,
+                    label=f"{name}, batch {b}: x{net['equal_accuracy'][b]['speedup']:.1f}",
+                )
+                lo, hi = st["q25"] * 1e3, st["q75"] * 1e3
+                ax.plot([lo, hi], [net["error_mean"] * 100] * 2, color=colour, lw=1.2)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(mticker.FuncFormatter(_format.plain))
+        ax.set_xlabel("time per sample on one core (ms; median over the samples)")
+        ax.set_ylabel("mean relative velocity error (%)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.set_title(
+            f"{'test split' if key == 'test' else 'held-out families'}: "
+            f"{summary['samples']} samples",
+            fontsize=9,
+        )
+        ax.legend(fontsize=6, ncols=1, loc="lower left")
+    return Figure(
+        "surrogate_cost_accuracy",
+        "Error against cost (McGreivy & Hakim 2024): the dataset's LBM run coarser (grid/2, "
+        "/4), faster (larger lattice velocity) and stopped early (each line runs from the "
+        "loosest steady tolerance, 1e-2, to the dataset's), timed sample by sample between "
+        "the networks (filled: batch 64, hollow: batch 1; bars: the networks' quartiles over "
+        "the samples). A network below the dashed front "
+        "beats every LBM setting; the legend gives its speed-up at equal accuracy. The "
+        f"dataset's recipe has zero error by definition and is drawn at {ERROR_FLOOR:.0e}.",
+        fig,
+    )
+
+
+# ---------------------------------------------------------------------------- 8. curves
 def _curves(run: RunRecord) -> Figure | None:
     a = run.arrays
     models = sorted(
