@@ -611,3 +611,50 @@ def test_a_csv_without_clear_units_is_refused_by_both_commands(
     assert not (tmp_path / "out").exists()
     ok = _predict(run_dir, csv, tmp_path / "out", "--units", "H") if not units_line else None
     assert ok is None or ok.exit_code == 0
+
+
+# ---------------------------------------------------------------- the exact mode, the speed
+def test_predict_refine_writes_the_converged_fields(run_dir, body_csv, tmp_path):
+    """--refine starts the LBM from the (untrained) prediction: the written fields are the
+    LBM's steady state, equal to --compare's cold start within the tolerance."""
+    import xarray as xr
+
+    out = tmp_path / "refined"
+    result = invoke("predict", run_dir, "--shape", body_csv, "--re", "15", "--out", out,
+                    "--refine", "--compare")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "exact mode" in result.output and "steps to the dataset's tolerance" in result.output
+    with xr.open_dataset(out / "prediction.nc") as ds:
+        assert ds.attrs["refined"] == 1 and ds.attrs["refine_steady"] == 1
+        fluid = ds["mask"].values == 0
+        for c in ("u", "v"):
+            assert f"{c}_surrogate" in ds
+            diff = np.abs(ds[c].values - ds[f"{c}_lbm"].values)[fluid].max()
+            assert diff < 1e-3, diff
+        # the untrained network's guess is far off; the refined field is not
+        assert ds.attrs["relative_velocity_error"] < 1e-3
+
+
+def test_predict_refine_a_setting_the_solver_refuses_exits_2(run_dir, body_csv, tmp_path):
+    result = runner.invoke(
+        app, ["predict", str(run_dir), "--shape", str(body_csv), "--re", "50000", "--out",
+              str(tmp_path / "p"), "--refine"],
+    )  # fmt: skip
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, text
+    assert "the solver cannot set up this body" in text and "tau" in text
+    assert not (tmp_path / "p" / "prediction.nc").exists()
+
+
+def test_bench_surrogate_equal_accuracy(run_dir):
+    result = invoke("bench", "surrogate", run_dir, "--n-lbm", "1", "--repeats", "1", "--json",
+                    "--equal-accuracy", "2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    speed = json.loads(result.stdout)["cost_accuracy"]
+    assert speed["samples"] == 2 and speed["front"]
+    net = speed["networks"]["ensemble"]
+    assert net["equal_accuracy"]["64"]["speedup"] > 0
+    assert net["break_even"]["64"]["pays_off"] is None  # a fake run: no cost record
+    assert speed["warm"]["ensemble"]["max_difference"] < 1e-3
+    no_run = runner.invoke(app, ["bench", "surrogate", "--equal-accuracy", "2"])
+    assert no_run.exit_code == 2 and "needs RUN_DIR" in no_run.output

@@ -245,10 +245,22 @@ def bench_surrogate(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the results as JSON (stdout) instead.")
     ] = False,
+    equal_accuracy: Annotated[
+        int,
+        typer.Option(
+            "--equal-accuracy",
+            help="With RUN_DIR: also make N fresh LBM samples and measure, interleaved on one "
+            "core, the LBM's cost-accuracy curve (coarser, faster, stopped early), the "
+            "speed-up at equal accuracy, the break-even (with the run's costs from its "
+            "metrics.json) and the warm start from the prediction. 0: skip.",
+            min=0,
+        ),
+    ] = 0,
     allow_version_mismatch: AllowVersionMismatch = False,
 ) -> None:
     """Surrogate vs solver, same machine, same grid, same bodies: seconds per sample and the
-    speed-up at batch 1 and 64 (LBM to steady state, kernel compilation excluded)."""
+    speed-up at batch 1 and 64 (LBM to steady state, kernel compilation excluded); with
+    --equal-accuracy, the speed-up at equal accuracy and the break-even too."""
     from flowlearn.data.flow_dataset import DatasetError, FlowDatasetSpec
     from flowlearn.evaluation.surrogate_bench import bench, untrained_surrogate
     from flowlearn.physics.shape_families import TRAIN_FAMILIES
@@ -306,6 +318,12 @@ def bench_surrogate(
         except ValueError as exc:
             raise _fail(str(exc), code=1) from None
     result["surrogate"]["model"] = what
+    if equal_accuracy:
+        if run_dir is None:
+            raise _fail("--equal-accuracy needs RUN_DIR: the accuracy of a trained surrogate")
+        result["cost_accuracy"] = _equal_accuracy(
+            run_dir, surrogate, spec, equal_accuracy, architecture, out_console
+        )
     if json_out:
         from flowlearn.experiments import jsonable
 
@@ -342,3 +360,92 @@ def bench_surrogate(
         _note(f"{lbm['not_ok']} LBM sample(s) not steady, left out of the mean: {', '.join(bad)}")
     if not lbm["ok"]:
         _warn("no LBM sample reached a steady state: no speed-up to report; try a larger --grid")
+    if "cost_accuracy" in result:
+        _equal_accuracy_table(result["cost_accuracy"])
+
+
+def _run_costs(run_dir: Path, architecture: str) -> tuple[dict[str, float] | None, float | None]:
+    """The run's training seconds per network and the LBM seconds of its data, from its
+    metrics.json (None when it has none or an older one)."""
+    try:
+        metrics = json.loads((Path(run_dir) / "metrics.json").read_text()).get("metrics") or {}
+    except (OSError, ValueError):
+        return None, None
+    test = (metrics.get("cost_accuracy") or {}).get("test") or {}
+    nets = test.get("networks") or {}
+    name = "ensemble" if architecture == "unet" else architecture
+    source = nets.get("ensemble" if architecture == "unet" else architecture) or {}
+    if source.get("training_s") is None or test.get("data_seconds") is None:
+        return None, None
+    return {name: float(source["training_s"])}, float(test["data_seconds"])
+
+
+def _equal_accuracy(run_dir, surrogate, spec, n: int, architecture: str, out_console):
+    from flowlearn.data.flow_dataset import FlowDatasetSpec
+    from flowlearn.evaluation import cost_accuracy as ca
+
+    fresh = FlowDatasetSpec(
+        grid=spec.grid, n=2 * n + 4, re=spec.re, families=spec.families, seed=spec.seed + 1000
+    )
+    name = "ensemble" if architecture == "unet" else architecture
+    with out_console.status("fresh LBM samples (the reference)") as status:
+        try:
+            data = ca.reference_samples(
+                fresh, n, progress=lambda d, t: status.update(f"reference sample {d}/{t}")
+            )
+        except RuntimeError as exc:
+            raise _fail(str(exc), code=1) from None
+        status.update("cost-accuracy curve, networks and warm starts, interleaved")
+        measured = ca.measure(
+            fresh,
+            data,
+            range(len(data)),
+            {name: surrogate.to("cpu")},
+            progress=lambda d, t: status.update(f"cost-accuracy: sample {d}/{t}"),
+        )
+    costs, data_s = _run_costs(run_dir, architecture)
+    return ca.summarise(measured, costs, data_s)
+
+
+def _equal_accuracy_table(summary: dict[str, Any]) -> None:
+    rows = {r["label"]: r for r in summary["lbm"]}
+    table = Table(title=f"the LBM's cost-accuracy front ({summary['samples']} fresh samples)")
+    for col in ("LBM setting", "ms / sample", "mean error", "95th pct", "drag error", "fallbacks"):
+        table.add_column(col, justify="left" if col == "LBM setting" else "right")
+    for label in summary["front"]:
+        r = rows[label]
+        table.add_row(
+            label,
+            f"{1e3 * r['seconds']['median']:.3g}",
+            f"{r['error_mean']:.2%}",
+            f"{r['error_p95']:.2%}",
+            f"{r['cd_error_median']:.2%}",
+            str(sum(r["fallbacks"].values())),
+        )
+    console.print(table)
+    for name, net in summary["networks"].items():
+        for b, eq in net["equal_accuracy"].items():
+            be = net["break_even"][b]
+            pays = (
+                "break-even unknown (the run has no cost record)"
+                if be["pays_off"] is None
+                else f"pays off after {be['predictions']:,.0f} predictions"
+                if be["pays_off"]
+                else f"never pays off ({be['network_over_lbm']:.2g}x slower than the LBM)"
+            )
+            at = net["lbm_error_at_equal_time"][b]
+            _note(
+                f"{name}, batch {b}: error {net['error_mean']:.2%}, "
+                f"{1e3 * net['seconds'][b]['median']:.3g} ms; x{eq['speedup']:.2f} at equal "
+                f"accuracy ({eq['bound']}); the LBM at equal time: "
+                + (f"{at['error']:.2%}" if at["error"] is not None else at["reason"])
+                + f"; {pays}"
+            )
+    for start, w in (summary.get("warm") or {}).items():
+        if start == "uniform":
+            continue
+        _note(
+            f"warm start from {start}: x{w['step_ratio_median']:.2f} fewer steps, "
+            f"x{w['time_ratio_median']:.2f} in time (median sample); converged within "
+            f"{w['max_difference']:.1e} U of the uniform start"
+        )
