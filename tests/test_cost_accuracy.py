@@ -163,7 +163,7 @@ def test_pareto_and_equal_accuracy_interpolation():
 def _measured(net_seconds: float, net_error: float) -> dict:
     lbm = []
     for k in range(3):
-        for tol, sec, err in ((1e-3, 0.01, 0.05), (1e-5, 0.02, 0.005), (1e-7, 0.04, 0.0)):
+        for tol, sec, err in ((1e-3, 0.01, 0.05), (1e-5, 0.02, 0.005), (1e-7, 0.04, 1e-8)):
             lbm.append({"sample": k, "scale": 1, "u_lattice": 0.05, "tol": tol, "failure": "",
                         "error": err, "cd_error": err, "seconds": sec, "steps": 100})  # fmt: skip
         lbm.append({"sample": k, "scale": 2, "u_lattice": 0.05, "tol": 1e-3,
@@ -181,9 +181,12 @@ def test_summary_break_even_and_fallbacks():
     assert net["break_even"]["64"]["predictions"] == pytest.approx(1000.0 / (0.02 - 0.001))
     assert s["reference_seconds"] == pytest.approx(0.04)
     coarse = next(r for r in s["lbm"] if r["scale"] == 2)
-    # a diverged coarse run falls back to the reference recipe: its time is charged
+    # a diverged coarse run falls back to the reference recipe: its time is charged, its error
+    # is the recipe's, and a setting that always falls back never joins the front
     assert coarse["fallbacks"] == {"diverged": 3}
     assert coarse["seconds"]["median"] == pytest.approx(0.045)
+    assert coarse["error_mean"] == pytest.approx(1e-8)
+    assert coarse["label"] not in s["front"]
     slow = ca.summarise(_measured(0.05, 0.005), {"net": 100.0}, 900.0)["networks"]["net"]
     assert slow["break_even"]["64"]["pays_off"] is False
     assert slow["break_even"]["64"]["network_over_lbm"] == pytest.approx(0.05 / 0.02)

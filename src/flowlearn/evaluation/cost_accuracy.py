@@ -12,7 +12,8 @@ One pass over a set of stored samples (:func:`measure`), sample after sample, in
   relative velocity error (mean and 95th percentile) and the drag error (the solver's own
   momentum exchange). A setting that the solver refuses, or that diverges or never gets
   steady, on a sample falls back to the reference recipe there: its time is the failed attempt
-  plus the reference's, its error the reference's (zero), and the fallbacks are counted;
+  plus the reference's, its error the reference's (zero, to round-off), and the fallbacks are
+  counted;
 - **the networks**, timed on this sample at batch 1 and on a batch of 64 bodies of the set,
   one measurement per sample, so both sides see the same moments of a shared machine;
 - **warm starts**: steps and time to the dataset's steady tolerance (and a looser one) from
@@ -451,9 +452,9 @@ def curve_rows(records: list[dict[str, Any]], samples: int) -> list[dict[str, An
             if r["failure"]:
                 kind = r["failure"].split(":")[0]
                 failures[kind] = failures.get(kind, 0) + 1
-                fallback = ref.get(r["sample"])
-                errors.append(0.0)
-                cds.append(0.0)
+                fallback = ref.get(r["sample"])  # the recipe's own figures on this sample
+                errors.append(fallback["error"] if fallback else math.nan)
+                cds.append(fallback["cd_error"] if fallback else math.nan)
                 seconds.append(r["seconds_spent"] + (fallback["seconds"] if fallback else math.nan))
             else:
                 errors.append(r["error"])
