@@ -644,6 +644,16 @@ def test_predict_refine_a_setting_the_solver_refuses_exits_2(run_dir, body_csv, 
     assert result.exit_code == 2, text
     assert "the solver cannot set up this body" in text and "tau" in text
     assert not (tmp_path / "p" / "prediction.nc").exists()
+    # a body drawn on another grid than the run's: refused before any solver runs
+    from PIL import Image
+
+    img = np.full((10, 20), 255, dtype=np.uint8)
+    img[4:6, 5:8] = 0
+    png = tmp_path / "mask.png"
+    Image.fromarray(img).save(png)
+    other = runner.invoke(app, ["predict", str(run_dir), "--shape", str(png), "--re", "20",
+                                "--out", str(tmp_path / "p"), "--refine"])  # fmt: skip
+    assert other.exit_code == 2 and "20x10 pixels" in other.output and "32x16" in other.output
 
 
 def test_bench_surrogate_equal_accuracy(run_dir):

@@ -408,6 +408,8 @@ def _equal_accuracy(run_dir, surrogate, spec, n: int, architecture: str, out_con
 
 
 def _equal_accuracy_table(summary: dict[str, Any]) -> None:
+    from flowlearn.evaluation import cost_accuracy as ca
+
     rows = {r["label"]: r for r in summary["lbm"]}
     table = Table(title=f"the LBM's cost-accuracy front ({summary['samples']} fresh samples)")
     for col in ("LBM setting", "ms / sample", "mean error", "95th pct", "drag error", "fallbacks"):
@@ -425,14 +427,7 @@ def _equal_accuracy_table(summary: dict[str, Any]) -> None:
     console.print(table)
     for name, net in summary["networks"].items():
         for b, eq in net["equal_accuracy"].items():
-            be = net["break_even"][b]
-            pays = (
-                "break-even unknown (the run has no cost record)"
-                if be["pays_off"] is None
-                else f"pays off after {be['predictions']:,.0f} predictions"
-                if be["pays_off"]
-                else f"never pays off ({be['network_over_lbm']:.2g}x slower than the LBM)"
-            )
+            pays = ca.break_even_phrase(net["break_even"][b])
             at = net["lbm_error_at_equal_time"][b]
             _note(
                 f"{name}, batch {b}: error {net['error_mean']:.2%}, "

@@ -618,6 +618,17 @@ def summarise(
     }
 
 
+def break_even_phrase(be: dict[str, Any]) -> str:
+    """One break-even entry of :func:`summarise` in words."""
+    if be["pays_off"] is None:
+        return "break-even unknown (no record of the run's costs)"
+    if be["pays_off"]:
+        return f"pays for its data and training after {be['predictions']:,.0f} predictions"
+    return (
+        f"never pays off (it is {be['network_over_lbm']:.2g}x slower than the equally accurate LBM)"
+    )
+
+
 def summarise_warm(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Per start: median steps and seconds to the two tolerances, the median ratio of the
     uniform start's steps to its own (the speed-up in steps, per sample), fallbacks, and the

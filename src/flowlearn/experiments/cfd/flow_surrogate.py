@@ -49,6 +49,7 @@ from pydantic import Field, field_validator
 from flowlearn.data import flow_dataset as fd
 from flowlearn.data.cache import flow_datasets_dir
 from flowlearn.data.flow_fields import Normaliser, split_indices
+from flowlearn.evaluation.cost_accuracy import break_even_phrase
 from flowlearn.evaluation.flow_metrics import relative_velocity_error
 from flowlearn.evaluation.ood import OOD_FILE, Bodies, OODDetector
 from flowlearn.evaluation.surrogate_scorecard import (
@@ -446,15 +447,7 @@ def _speed_phrase(name: str, net: dict[str, Any], batch: str = "64") -> str:
     bound = {"cheapest is more accurate": "at most ", "none as accurate": "at least "}.get(
         eq["bound"], ""
     )
-    be = net["break_even"][batch]
-    pays = (
-        "break-even unknown (no costs)"
-        if be["pays_off"] is None
-        else f"pays for its data and training after {be['predictions']:,.0f} predictions"
-        if be["pays_off"]
-        else f"never pays off (it is {be['network_over_lbm']:.2g}x slower than the equally "
-        "accurate LBM)"
-    )
+    pays = break_even_phrase(net["break_even"][batch])
     return (
         f"{name} {bound}x{eq['speedup']:,.1f} at equal accuracy ({_pct(net['error_mean'])}), {pays}"
     )
