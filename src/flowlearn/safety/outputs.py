@@ -108,6 +108,15 @@ def output_kind(path: str | os.PathLike[str]) -> str | None:
         except (OSError, ValueError):
             return None
         attrs = body if isinstance(body, dict) else {}
+    elif suffix == ".npz":  # an LBM state: a JSON "meta" entry, read without the arrays
+        try:
+            import numpy as np
+
+            with np.load(path, allow_pickle=False) as z:
+                attrs = json.loads(str(z["meta"])) if "meta" in z.files else {}
+        except Exception:  # any unreadable file is simply not ours
+            return None
+        attrs = attrs if isinstance(attrs, dict) else {}
     elif suffix == ".onnx":
         try:
             import onnx

@@ -37,6 +37,7 @@ from flowlearn.physics.lbm.solver import (
     make_solver,
     solver_memory,
 )
+from flowlearn.physics.lbm.state import StateError, load_state, save_state
 from flowlearn.physics.lbm.units import LatticeUnits, StabilityWarning
 
 __all__ = [
@@ -55,14 +56,17 @@ __all__ = [
     "RunReport",
     "Solver",
     "StabilityWarning",
+    "StateError",
     "VelocityInlet",
     "cases",
     "coefficients",
     "default_threads",
     "lattice",
+    "load_state",
     "make_solver",
     "observables",
     "output",
+    "save_state",
     "solver_memory",
     "vector_instruction_set",
 ]

@@ -393,6 +393,20 @@ class Solver:
         self._init_convective()
         return done
 
+    def save_state(self, path, *, attrs=None, overwrite: bool = False):
+        """Write the populations, the step counter and the outlets' memory to ``path``
+        (``.npz``): see :func:`flowlearn.physics.lbm.state.save_state`."""
+        from flowlearn.physics.lbm.state import save_state
+
+        return save_state(self, path, attrs=attrs, overwrite=overwrite)
+
+    def load_state(self, path) -> dict:
+        """Continue from a state saved by the same set-up: see
+        :func:`flowlearn.physics.lbm.state.load_state`. Returns the attrs saved with it."""
+        from flowlearn.physics.lbm.state import load_state
+
+        return load_state(self, path)
+
     def apply_boundaries(self) -> None:
         """Fill the populations the fluid cells will pull from ghost / solid cells."""
         fill_periodic_ghosts(self.src, self.periodic)
