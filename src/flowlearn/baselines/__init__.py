@@ -1,5 +1,6 @@
 """Classical methods shaped like scikit-learn: ``fit`` / ``predict``, learned state in ``attr_``."""
 
+from flowlearn.baselines.modes import DMD, POD
 from flowlearn.baselines.polynomial import PolynomialRegression
 
-__all__ = ["PolynomialRegression"]
+__all__ = ["DMD", "POD", "PolynomialRegression"]

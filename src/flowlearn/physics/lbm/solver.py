@@ -217,6 +217,14 @@ class Solver:
         return self._sdf
 
     @property
+    def link_sets(self) -> tuple:
+        """Each boundary's links: ``name``, ``kind`` (lbmpy's boundary kind), ``index`` (the
+        kernel's index array: cells, direction and per-link data such as a convective outlet's
+        last values), ``cells`` and ``dirs``. Read-only by convention: the state module saves
+        and restores the per-link data."""
+        return tuple(self._links)
+
+    @property
     def link_names(self) -> tuple[str, ...]:
         """The names of the boundaries with links to the fluid (``"obstacle"``, walls, ...)."""
         return tuple(s.name for s in self._links)

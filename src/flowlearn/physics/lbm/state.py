@@ -47,7 +47,7 @@ def signature(solver: Solver) -> dict[str, Any]:
     """What must be equal for a state to continue on ``solver``: the set-up, not the flow."""
     links = [
         {"name": s.name, "kind": s.kind, "links": len(s.dirs), "index": _digest(s.index)}
-        for s in solver._links
+        for s in solver.link_sets
         if not s.kind.startswith("convective")  # their index arrays also hold flow values
     ]
     return {
@@ -67,7 +67,7 @@ def signature(solver: Solver) -> dict[str, Any]:
 
 def _arrays(solver: Solver) -> dict[str, np.ndarray]:
     arrays = {"pdfs": np.ascontiguousarray(solver.src)}
-    for k, s in enumerate(solver._links):
+    for k, s in enumerate(solver.link_sets):
         if s.kind.startswith("convective"):
             arrays[f"link{k}_pdf"] = np.ascontiguousarray(s.index["pdf"])
             arrays[f"link{k}_pdf_nd"] = np.ascontiguousarray(s.index["pdf_nd"])
@@ -172,7 +172,7 @@ def load_state(solver: Solver, path: str | os.PathLike[str]) -> dict[str, Any]:
         )
     solver.src[...] = arrays["pdfs"]
     solver.dst[...] = arrays["pdfs"]
-    for k, s in enumerate(solver._links):
+    for k, s in enumerate(solver.link_sets):
         if s.kind.startswith("convective"):
             s.index["pdf"] = arrays[f"link{k}_pdf"]
             s.index["pdf_nd"] = arrays[f"link{k}_pdf_nd"]
