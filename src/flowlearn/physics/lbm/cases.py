@@ -285,6 +285,55 @@ def cylinder(re: float = 20.0, **kwargs: Any) -> Case:
     return schafer_turek(re, **kwargs)
 
 
+def cylinder_wake(
+    re: float = 100.0,
+    *,
+    cells_per_diameter: int = 16,
+    u_lattice: float = 0.05,
+    width: float = 24.0,
+    length: float = 30.0,
+    upstream: float = 8.0,
+    collision: Collision | None = None,
+    dtype: str = "float32",
+    threads: int | None = None,
+) -> Case:
+    """A cylinder of diameter 1 in a wide channel (``width`` x ``length`` diameters, its
+    centre ``upstream`` diameters behind the inlet and mid-height): a uniform inflow,
+    a convective outflow, periodic sides. Blockage ``1 / width`` (24: 4.2 %), so the wake is
+    close to the unconfined one (a row of cylinders ``width`` apart). Re = U D / nu; lengths
+    in diameters. Starts from the uniform flow."""
+    units = LatticeUnits(re, cells_per_diameter, u_lattice)
+    dx = units.dx
+    nx, ny = round(length / dx), round(width / dx)
+    body = geometry.circle((upstream, width / 2), 0.5)
+    body.check_inside((0.0, 0.0), (nx * dx, ny * dx), margin=dx)
+    solver = make_solver(
+        (nx, ny),
+        units.nu,
+        collision=collision or TRT(),
+        boundaries=[
+            VelocityInlet("west", (u_lattice, 0.0)),
+            ConvectiveOutflow("east"),
+            Obstacle(_lattice_sdf(body, dx)),
+        ],
+        periodic=(False, True),
+        dtype=dtype,
+        threads=threads,
+    )
+    u0 = np.zeros((2, ny, nx))
+    u0[0] = u_lattice
+    solver.initialise(1.0, u0)
+    attrs = {
+        "case": "cylinder-wake",
+        "re": re,
+        "channel_width": width,
+        "channel_length": length,
+        "upstream": upstream,
+        **units.as_dict(),
+    }
+    return Case("cylinder-wake", solver, units, 1.0, 1.0, body, attrs)
+
+
 def _lattice_sdf(shape: geometry.Shape, dx: float):
     def sdf(points: np.ndarray) -> np.ndarray:
         return shape.sdf(points * dx) / dx
