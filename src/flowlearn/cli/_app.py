@@ -20,6 +20,7 @@ from flowlearn.cli._console import command_group, console, err_console, fit_to_o
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._dataset import dataset_app
 from flowlearn.cli._lbm import simulate_app
+from flowlearn.cli._rom import rom_app
 
 app = command_group(
     "flowlearn",
@@ -296,6 +297,7 @@ def tour(
 
 # Every command group and command, in the order `flowlearn --help` lists them.
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(rom_app, name="rom")
 bench_app.command("surrogate", epilog=_surrogate.BENCH_EPILOG)(_surrogate.bench_surrogate)
 app.add_typer(bench_app, name="bench")
 app.add_typer(dataset_app, name="dataset")

@@ -136,8 +136,9 @@ def _write_format(ds, path: Path) -> Path:
 
 def _vtk_arrays(ds) -> tuple[tuple[int, int, int], float, list[tuple[str, np.ndarray, int]]]:
     """Dims (nx, ny, nz), spacing and point arrays in VTK order (x fastest): the velocity
-    ``(u, v[, w])`` as a vector, then every other variable over the grid's dims as a scalar
-    (p, rho, vorticity, mask, sdf, and whatever a caller added: a spread, an error)."""
+    ``(u, v[, w])`` as a vector (when there are u and v), then every other variable over the
+    grid's dims as a scalar (p, rho, vorticity, mask, sdf, and whatever a caller added: a
+    spread, an error, a mode)."""
     nx, ny = ds.sizes["x"], ds.sizes["y"]
     nz = ds.sizes.get("z", 1)
     dx = float(ds.x[1] - ds.x[0]) if nx > 1 else 1.0
@@ -149,9 +150,10 @@ def _vtk_arrays(ds) -> tuple[tuple[int, int, int], float, list[tuple[str, np.nda
         return np.nan_to_num(np.transpose(a, (2, 0, 1)).ravel())  # z slowest, x fastest
 
     arrays = []
-    w = ds["w"].values if "w" in ds else np.zeros_like(ds["u"].values)
-    vel = np.stack([order(ds["u"].values), order(ds["v"].values), order(w)], axis=1)
-    arrays.append(("velocity", vel, 3))
+    if "u" in ds and "v" in ds:  # a velocity vector; fields without one are scalars only
+        w = ds["w"].values if "w" in ds else np.zeros_like(ds["u"].values)
+        vel = np.stack([order(ds["u"].values), order(ds["v"].values), order(w)], axis=1)
+        arrays.append(("velocity", vel, 3))
     for name, var in ds.data_vars.items():
         if name not in ("u", "v", "w") and var.dims == grid_dims:
             arrays.append((str(name), order(var.values), 1))
@@ -191,7 +193,9 @@ def write_vti(ds, path: str | Path) -> Path:
         f'<ImageData WholeExtent="0 {nx - 1} 0 {ny - 1} 0 {nz - 1}" '
         f'Origin="{dx / 2} {dx / 2} {dx / 2 if nz > 1 else 0}" Spacing="{dx} {dx} {dx}">',
         f'<Piece Extent="0 {nx - 1} 0 {ny - 1} 0 {nz - 1}">',
-        '<PointData Vectors="velocity">',
+        '<PointData Vectors="velocity">'
+        if arrays and arrays[0][0] == "velocity"
+        else "<PointData>",
     ]
     for name, arr, ncomp in arrays:
         values = " ".join(f"{x:.7g}" for x in np.asarray(arr).ravel())
