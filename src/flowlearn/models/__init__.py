@@ -13,6 +13,7 @@ __all__ = [
     "onnx",
     "rnn",
     "vae",
+    "wake_autoencoder",
     "zoo",
 ]
 
