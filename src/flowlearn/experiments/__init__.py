@@ -41,6 +41,7 @@ _MODULES = (
     "cfd.lbm_validation",
     "cfd.flow_surrogate",
     "cfd.surrogate_models",
+    "cfd.rom_comparison",
 )
 
 

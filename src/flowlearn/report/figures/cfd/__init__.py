@@ -6,6 +6,7 @@ from flowlearn._lazy import submodules
 __all__ = [
     "flow_surrogate",
     "lbm_validation",
+    "rom_comparison",
     "surrogate_models",
 ]
 
