@@ -348,10 +348,11 @@ def run(config: Config, run_dir: Path) -> Result:
     future = times[n_train:]
     dmd_fore = dmd_big.predict(future)
     z_train = _ae_apply(ae_r, sc_r, train, "encode")
-    latent_dmd = DMD(n_modes=min(2 * r + 1, len(train) - 2), dt=dt).fit(
-        z_train[:, :, None, None], times[:n_train]
+    z_mean = z_train.mean(axis=0)  # DMD of the latents' fluctuations: r latents, r modes
+    latent_dmd = DMD(n_modes=min(r, len(train) - 2), dt=dt).fit(
+        (z_train - z_mean)[:, :, None, None], times[:n_train]
     )
-    z_future = latent_dmd.predict(future)[:, :, 0, 0]
+    z_future = latent_dmd.predict(future)[:, :, 0, 0] + z_mean
     ae_fore = _ae_decode(ae_r, sc_r, z_future)
     periods = (future - future[0]) * lift_st
     m["forecast"] = {
@@ -382,6 +383,11 @@ def _corr(z: np.ndarray, amps: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------- claims
+#: The autoencoder is "invariant" when its error on moved snapshots is at most this fraction of
+#: POD's: a clear difference, not a tie.
+INVARIANCE_MARGIN = 0.8
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
@@ -409,18 +415,22 @@ def claims(config: Config, metrics: dict[str, Any]) -> list[Claim]:
     ]
     st_err = metrics["strouhal_dmd_error"]
     corr = metrics["latent_correlations"]
-    ae_pod_corr = min(min(c["pod"]) for c in corr.values())
+    # judged on the two-latent networks (Murata et al.'s); one latent cannot hold a phase
+    judged = {k: v for k, v in corr.items() if k in ("ae-2", "md-2")} or corr
+    ae_pod_corr = min(min(c["pod"]) for c in judged.values())
     out.append(
         Claim(
             slide="Post processing: physically interpretable",
             talk="POD/DMD good, DNN bad",
             measured=f"DMD's frequency {metrics['strouhal_dmd']:.4f} against the lift's "
             f"Strouhal number {metrics['strouhal_lift']:.4f} ({_pct(st_err)} off); every "
-            f"autoencoder latent correlates with a POD amplitude at |r| >= {ae_pod_corr:.2f}",
+            f"latent of the two-latent autoencoders ({', '.join(judged)}) follows a POD "
+            f"amplitude at |r| >= {ae_pod_corr:.2f}",
             reproduced=bool(st_err <= 0.01 and ae_pod_corr < 0.9),
-            reason="reproduced when DMD's frequency is within 1 % of the lift's and some "
-            "autoencoder latent does not follow any POD amplitude (|r| < 0.9); latents that "
-            "follow the POD amplitudes are as interpretable as they are.",
+            reason="reproduced when DMD's frequency is within 1 % of the lift's and a latent of "
+            "the two-latent autoencoders follows no POD amplitude (|r| < 0.9); latents that "
+            "follow the POD amplitudes are as interpretable as they are, and then the slide's "
+            "red cell for deep networks does not hold.",
         )
     )
     better = e["ae"][k2] < e["pod"][k2]
@@ -452,10 +462,11 @@ def claims(config: Config, metrics: dict[str, Any]) -> list[Claim]:
             f"{_pct(inv['as fitted']['pod'])}, {_pct(inv['as fitted']['ae'])}); fitted with "
             f"those moves as augmentation: POD {_pct(moved_error['pod_augmented'])}, "
             f"autoencoder {_pct(moved_error['ae_augmented'])}",
-            reproduced=bool(moved_error["ae"] < moved_error["pod"]),
+            reproduced=bool(moved_error["ae"] <= INVARIANCE_MARGIN * moved_error["pod"]),
             reason="reproduced when the autoencoder, fitted on the unmoved wake like POD, "
-            "reconstructs the moved snapshots better than POD; the augmented fits say how much "
-            "of it is the set-up rather than the method.",
+            f"reconstructs the moved snapshots clearly better than POD (at most "
+            f"{INVARIANCE_MARGIN:g} times its error); the augmented fits say how much of "
+            "an invariance is learned from the data rather than given by the method.",
         )
     )
     return out
