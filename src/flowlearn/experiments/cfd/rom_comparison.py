@@ -543,7 +543,8 @@ EXPERIMENT = Experiment(
     config=Config,
     run=run,
     quick={"n_snapshots": 100, "ranks": [1, 2, 4], "epochs": 40, "width": 8},
-    runtime_quick="not measured yet",
-    runtime_full="not measured yet",
+    # measured on 2 CPU cores: quick 55 s with the wakes cached (61 s making them); full 24 min
+    runtime_quick="~1 min",
+    runtime_full="~24 min",
     claims=claims,
 )
