@@ -75,7 +75,27 @@ class _Decoder(nn.Module):
         return self.convs(x)[..., : self.shape[1], : self.shape[2]]
 
 
-class SnapshotAutoencoder(nn.Module):
+class _Autoencoder(nn.Module):
+    """The shared part: the checked settings, the encoder; ``decode`` is the subclass's."""
+
+    def __init__(self, shape: tuple[int, int, int], latent: int, width: int, depth: int) -> None:
+        super().__init__()
+        shape = tuple(int(s) for s in shape)
+        _check(shape, latent, width, depth)
+        self.shape, self.latent = shape, latent
+        self.encoder = _Encoder(shape, latent, width, depth)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class SnapshotAutoencoder(_Autoencoder):
     """``(N, C, ny, nx)`` snapshots -> ``latent`` numbers -> snapshots. ``encode``, ``decode``;
     calling it reconstructs. Train it on normalised snapshots (zero mean, unit variance per
     channel)."""
@@ -83,24 +103,14 @@ class SnapshotAutoencoder(nn.Module):
     def __init__(
         self, shape: tuple[int, int, int], latent: int = 2, width: int = 16, depth: int = 4
     ) -> None:
-        super().__init__()
-        shape = tuple(int(s) for s in shape)
-        _check(shape, latent, width, depth)
-        self.shape, self.latent = shape, latent
-        self.encoder = _Encoder(shape, latent, width, depth)
-        self.decoder = _Decoder(shape, latent, width, depth, self.encoder.code_shape)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
+        super().__init__(shape, latent, width, depth)
+        self.decoder = _Decoder(self.shape, latent, width, depth, self.encoder.code_shape)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
 
-
-class ModeDecomposingAutoencoder(nn.Module):
+class ModeDecomposingAutoencoder(_Autoencoder):
     """Murata, Fukami & Fukagata (JFM 2020): one shared encoder, one decoder per latent; the
     reconstruction is the sum of the decoders' outputs, so :meth:`decode_modes` gives each
     latent's own field (``(N, latent, C, ny, nx)``), which the paper compares with POD modes."""
@@ -108,23 +118,13 @@ class ModeDecomposingAutoencoder(nn.Module):
     def __init__(
         self, shape: tuple[int, int, int], latent: int = 2, width: int = 16, depth: int = 4
     ) -> None:
-        super().__init__()
-        shape = tuple(int(s) for s in shape)
-        _check(shape, latent, width, depth)
-        self.shape, self.latent = shape, latent
-        self.encoder = _Encoder(shape, latent, width, depth)
+        super().__init__(shape, latent, width, depth)
         self.decoders = nn.ModuleList(
-            _Decoder(shape, 1, width, depth, self.encoder.code_shape) for _ in range(latent)
+            _Decoder(self.shape, 1, width, depth, self.encoder.code_shape) for _ in range(latent)
         )
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
 
     def decode_modes(self, z: torch.Tensor) -> torch.Tensor:
         return torch.stack([d(z[:, k : k + 1]) for k, d in enumerate(self.decoders)], dim=1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decode_modes(z).sum(dim=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))

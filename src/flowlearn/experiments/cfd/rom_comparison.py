@@ -251,7 +251,6 @@ def _x_spectrum(err: np.ndarray) -> np.ndarray:
 def run(config: Config, run_dir: Path) -> Result:
     import torch
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     sp = wake_specs(config)
     start = time.perf_counter()
     main = _wake("main", sp["main"], config)
@@ -357,10 +356,8 @@ def run(config: Config, run_dir: Path) -> Result:
         correlations[name] = {"pod": best_pod, "lift": lift}
     m["latent_correlations"] = correlations
     a["pod_modes"] = pod_big.modes_[: min(4, big)].astype(np.float32)
-    import torch as _t
-
-    with _t.inference_mode():
-        z = _t.tensor(_ae_apply(md, md_scaler, train[:1], "encode"), dtype=_t.float32)
+    with torch.inference_mode():
+        z = torch.tensor(_ae_apply(md, md_scaler, train[:1], "encode"), dtype=torch.float32)
         a["md_modes"] = (md.decode_modes(z)[0].numpy() * md_scaler.std[0]).astype(np.float32)
     a["mask"] = main["mask"].values.astype(np.uint8)
 
