@@ -14,8 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from flowlearn import __version__
-from flowlearn.cli import _predict, _surrogate
+from flowlearn.cli import _chem, _predict, _surrogate
 from flowlearn.cli._bench import bench_app
+from flowlearn.cli._chem import chem_app
 from flowlearn.cli._console import command_group, console, err_console, fit_to_output
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._dataset import dataset_app
@@ -298,6 +299,8 @@ def tour(
 # Every command group and command, in the order `flowlearn --help` lists them.
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(rom_app, name="rom")
+app.add_typer(chem_app, name="chem")
+bench_app.command("chemistry", epilog=_chem.BENCH_EPILOG)(_chem.bench_chemistry)
 bench_app.command("surrogate", epilog=_surrogate.BENCH_EPILOG)(_surrogate.bench_surrogate)
 app.add_typer(bench_app, name="bench")
 app.add_typer(dataset_app, name="dataset")

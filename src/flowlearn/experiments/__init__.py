@@ -42,6 +42,7 @@ _MODULES = (
     "cfd.flow_surrogate",
     "cfd.surrogate_models",
     "cfd.rom_comparison",
+    "cfd.chemistry",
 )
 
 

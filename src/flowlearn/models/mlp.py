@@ -10,6 +10,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
     "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
     "linear": nn.Identity,
 }
 
@@ -22,7 +23,8 @@ class MLP(nn.Module):
         hidden: widths of the hidden layers; ``()`` gives a single linear layer (one neuron per
             output), as the playground with no hidden layer. A good start is ``(8, 8)``.
         out_features: size of the output (1 for a logit or a regression value).
-        activation: ``tanh`` (the playground's default), ``relu``, ``sigmoid`` or ``linear``.
+        activation: ``tanh`` (the playground's default), ``relu``, ``sigmoid``, ``gelu`` (smooth,
+            for regression of smooth maps such as chemical source terms) or ``linear``.
 
     Shapes: ``(batch, in_features) -> (batch, out_features)``; no output activation.
     """

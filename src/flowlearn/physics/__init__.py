@@ -1,4 +1,4 @@
-"""Solvers and physical models: lattice Boltzmann, geometry, shape families."""
+"""Solvers and physical models: lattice Boltzmann, geometry, shape families, chemistry."""
 
 from flowlearn._lazy import submodules
 
@@ -6,6 +6,7 @@ from flowlearn._lazy import submodules
 #: does not import the others and their dependencies).
 __all__ = [
     "body_files",
+    "chemistry",
     "geometry",
     "lbm",
     "shape_families",

@@ -1,9 +1,11 @@
-"""The CFD track: the lattice Boltzmann solver's validation and the flow surrogate."""
+"""The CFD track: the lattice Boltzmann solver's validation, the flow surrogate, flow
+post-processing and chemistry."""
 
 from flowlearn._lazy import submodules
 
 #: One module per experiment (imported on first use).
 __all__ = [
+    "chemistry",
     "flow_surrogate",
     "lbm_validation",
     "rom_comparison",
