@@ -504,3 +504,27 @@ def test_rom_invariance_cell_compares_errors_not_ratios(ae, pod, ok):
            "shifted 1 D": moved, "mirrored": moved}  # fmt: skip
     claim = _claim("rom-comparison", "Post processing: invariance", setter(invariance=inv))
     assert claim.reproduced is ok and f"autoencoder {100 * ae:.2f} %" in claim.measured
+
+
+# ------------------------------------------------------------------------------ chemistry
+@pytest.mark.parametrize(
+    ("ensemble", "one", "ok"), [(101.0, 5.0, True), (5.0, 100.0, True), (99.9, 99.9, False)]
+)
+def test_chemistry_x100_is_judged_at_equal_accuracy(ensemble, one, ok):
+    # the talk's x100, per state at batch 1,024 against the cheapest Cantera setting at least
+    # as accurate; the naive ratio (against strict tolerances) never decides
+    patch = setter(**{
+        "speed/ensemble/per_state/1024/speedup": ensemble,
+        "speed/one_network/per_state/1024/speedup": one,
+        "speed/ensemble/per_state/1024/naive_speedup": 5000.0,
+    })  # fmt: skip
+    claim = verdicts("chemistry", patch)[0]
+    assert claim.reproduced is ok
+    assert f"x{ensemble:,.1f} (ensemble" in claim.measured and "naive x5,000" in claim.measured
+
+
+@pytest.mark.parametrize(("mean", "ok"), [(0.0499, True), (0.0501, False), ("inf", False)])
+def test_chemistry_ignition_delay_within_5_percent(mean, ok):
+    claim = verdicts("chemistry", setter(**{"rollout/ensemble/tau_error/mean": mean}))[1]
+    assert claim.reproduced is ok
+    assert ("no ignition" if mean == "inf" else f"{100 * mean:.2f} %") in claim.measured

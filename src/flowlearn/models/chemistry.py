@@ -167,25 +167,25 @@ class ChemistryNetwork(nn.Module):
             T = self.temperature(self.enthalpy(state[:, :1], state[:, 2:]), Y, T)
         return torch.cat([T, Y], dim=1)
 
-    def _nasa(self, T: torch.Tensor) -> torch.Tensor:
-        """Each species' NASA coefficients at ``T (B, 1)``: ``(B, S, 7)``."""
-        hot = (T > self.t_mid)[..., None]
-        return torch.where(hot, self.nasa_high, self.nasa_low)
+    def _species(self, T: torch.Tensor, powers: torch.Tensor, low, high) -> torch.Tensor:
+        """Per-species polynomials ``(B, S)``: the powers of T ``(B, k)`` times each range's
+        coefficients ``(S, k)``, the range chosen by T against each species' ``t_mid``."""
+        return torch.where(T > self.t_mid, powers @ high.T, powers @ low.T)
 
     def enthalpy(self, T: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         """Mixture mass enthalpy (J/kg) at ``T (B, 1)``, ``Y (B, S)``: ``(B, 1)``."""
-        a = self._nasa(T)
-        h = a[..., 0] * T + a[..., 1] * T**2 / 2 + a[..., 2] * T**3 / 3
-        h = h + a[..., 3] * T**4 / 4 + a[..., 4] * T**5 / 5 + a[..., 5]
+        powers = torch.cat([T, T**2 / 2, T**3 / 3, T**4 / 4, T**5 / 5, torch.ones_like(T)], 1)
+        h = self._species(T, powers, self.nasa_low[:, :6], self.nasa_high[:, :6])
         return (Y * h * (GAS_CONSTANT / self.weights)).sum(1, keepdim=True)
 
     def heat_capacity(self, T: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        a = self._nasa(T)
-        cp = a[..., 0] + a[..., 1] * T + a[..., 2] * T**2 + a[..., 3] * T**3 + a[..., 4] * T**4
+        """Mixture mass heat capacity at constant pressure (J/kg/K): ``(B, 1)``."""
+        powers = torch.cat([torch.ones_like(T), T, T**2, T**3, T**4], 1)
+        cp = self._species(T, powers, self.nasa_low[:, :5], self.nasa_high[:, :5])
         return (Y * cp * (GAS_CONSTANT / self.weights)).sum(1, keepdim=True)
 
     def temperature(
-        self, h: torch.Tensor, Y: torch.Tensor, guess: torch.Tensor, iterations: int = 4
+        self, h: torch.Tensor, Y: torch.Tensor, guess: torch.Tensor, iterations: int = 3
     ) -> torch.Tensor:
         """The temperature (K) at which the mixture ``Y`` has the enthalpy ``h``: Newton from
         ``guess`` (the network's temperature: within a few K, so a few iterations converge
@@ -206,8 +206,7 @@ class ChemistryNetwork(nn.Module):
         y, y0 = torch.nan_to_num(Y), torch.nan_to_num(Y0)
         gap = (y - y0) @ E.T
         W = y.clamp_min(1e-12)
-        # E W E^T by broadcasting (einsum pins the batch size in torch.export)
-        M = (E[None, :, None, :] * W[:, None, None, :] * E[None, None, :, :]).sum(-1)
+        M = (W[:, None, :] * E) @ E.T  # E W E^T, (B, n, n) (einsum pins torch.export's batch)
         ridge = 1e-12 * M.diagonal(dim1=1, dim2=2).sum(1)[:, None, None] + 1e-30
         lam = _solve(M + ridge * torch.eye(len(E), dtype=M.dtype), gap)
         return torch.where(ok, y - W * (lam @ E), Y)
