@@ -197,3 +197,31 @@ def test_bench_measures_both_sides_again(run_dir, tmp_path):
     eq = body["ensemble"]["per_state"]["1024"]
     assert math.isfinite(eq["speedup"]) and eq["speedup"] > 0
     assert "break-even" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "pa"),
+    [("1atm", 101_325.0), ("2.5 atm", 253_312.5), ("1bar", 1e5), ("101325Pa", 101_325.0),
+     ("50kPa", 5e4), ("200000", 2e5)],
+)  # fmt: skip
+def test_pressures_read_with_their_units(text, pa):
+    from flowlearn.cli._chem import parse_pressure
+
+    assert parse_pressure(text) == pytest.approx(pa)
+
+
+def test_a_machine_without_cantera_is_told_what_to_install(monkeypatch):
+    import builtins
+
+    from flowlearn.experiments.cfd import chemistry as exp_chem
+
+    real = builtins.__import__
+
+    def no_cantera(name, *args, **kwargs):
+        if name == "cantera":
+            raise ImportError("No module named 'cantera'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cantera)
+    with pytest.raises(ValueError, match=r"needs Cantera: pip install cantera"):
+        exp_chem.check(get("chemistry").make_config())

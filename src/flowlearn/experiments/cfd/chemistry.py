@@ -112,7 +112,12 @@ def _dataset(name: str, spec: cd.ChemSpec, config: Config):
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"chem-{spec.mechanism}-{name}-{spec.fingerprint[:16]}.zarr"
     workers = config.workers or os.cpu_count() or 1
-    report = cd.generate(spec, path, workers=workers if spec.n >= 8 else 1)
+
+    def progress(done: int, todo: int) -> None:
+        if done == todo or done % max(1, todo // 10) == 0:
+            _say(f"  {name}: {done}/{todo} trajectories labelled")
+
+    report = cd.generate(spec, path, workers=workers if spec.n >= 8 else 1, progress=progress)
     if report.computed:
         _say(f"  {name}: {report.computed} trajectories in {report.wall_time_s:.0f} s")
     return cd.read(path)
@@ -157,16 +162,13 @@ class Ignitions:
 def _roll(ens, ign: Ignitions, config: Config, elements, **kw):
     from flowlearn.evaluation import chemistry as ev
 
-    ro = ev.rollout(
-        ens,
-        ign.T0,
-        ign.p,
-        ign.Y0,
-        int(ign.n_steps.max()),
-        config.dt,
-        conserve=config.conserve,
-        **kw,
-    )
+    def progress(k: int, total: int) -> None:
+        if total >= 20_000 and k % 10_000 == 0:  # methane: tens of thousands of steps
+            _say(f"    step {k:,} of {total:,}")
+
+    n = int(ign.n_steps.max())
+    ro = ev.rollout(ens, ign.T0, ign.p, ign.Y0, n, config.dt, conserve=config.conserve,
+                    progress=progress, **kw)  # fmt: skip
     err = ev.ignition_errors(
         ro, config.dt, ign.n_steps, ign.tau, ign.T_peak, ign.T_final, ign.Y0, elements
     )
