@@ -195,8 +195,11 @@ def _rollout_metrics(ro, err) -> dict[str, Any]:
     }
 
 
-#: Validation ignitions the hybrid's threshold is chosen on (each candidate is a rollout).
-HYBRID_IGNITIONS = 8
+#: Validation ignitions the hybrid's threshold is chosen on (each candidate is a rollout), and
+#: test ignitions it is measured on: each fallback is a strict Cantera step, several ms for
+#: methane off the manifold, so the hybrid runs on a subset.
+HYBRID_IGNITIONS = 4
+HYBRID_TEST = 8
 
 
 def choose_threshold(ens, val: Ignitions, spreads: np.ndarray, config: Config, elements):
@@ -328,17 +331,26 @@ def evaluate(ens, ds, dx, parts, sp, config: Config, m: dict, a: dict) -> None:
     with torch.no_grad():
         _, spreads = ens.increments(torch.as_tensor(vx))
     thr, table = choose_threshold(ens, val, spreads.numpy(), config, elements)
+    sub = Ignitions(ds, parts["test"][:HYBRID_TEST], config.mechanism, config.dt)
     roh, errh = _roll(
-        ens, test, config, elements, fallback=ev.Fallback(thr, chem.Reactor(config.mechanism))
+        ens, sub, config, elements, fallback=ev.Fallback(thr, chem.Reactor(config.mechanism))
     )
-    m["hybrid"] = {"threshold": thr, "validation": table, **_rollout_metrics(roh, errh)}
+    m["hybrid"] = {
+        "threshold": thr,
+        "validation": table,
+        "ignitions": len(sub.T0),
+        "network_alone_tau_error": ev.summary(err["tau_error"][: len(sub.T0)]),
+        **_rollout_metrics(roh, errh),
+    }
 
-    # trajectories for the figure: up to 4 test ignitions against Cantera's
-    show = np.argsort(test.T0)[np.linspace(0, len(test.T0) - 1, min(4, len(test.T0))).astype(int)]
+    # trajectories for the figure: up to 4 of the hybrid's test ignitions against Cantera's
+    k = len(sub.T0)
+    show = np.argsort(test.T0[:k])[np.linspace(0, k - 1, min(4, k)).astype(int)]
     a["show_T0"] = test.T0[show]
     a["show_t"] = np.arange(ro.T.shape[0]) * config.dt
     a["show_T_net"] = ro.T[:, show]
-    a["show_T_hybrid"] = roh.T[:, show]
+    a["show_T_hybrid"] = np.full((ro.T.shape[0], len(show)), np.nan)
+    a["show_T_hybrid"][: roh.T.shape[0]] = roh.T[:, show]
     a["show_steps"] = test.n_steps[show]
     for j, b in enumerate(show):
         ref = chem.ignition(
@@ -500,9 +512,10 @@ def claims(config: Config, metrics: dict[str, Any]) -> list[Claim]:
             talk="ignition delay within 5 % on held-out conditions",
             measured=f"{mech}, {metrics['trajectories']['test']} held-out ignitions: mean "
             f"ignition-delay error {_pct(roll['mean'])} (median {_pct(roll['median'])}, max "
-            f"{_pct(roll['max'])}, {100 * _f(roll['failed']):.0f} % never ignite); hybrid "
-            f"{_pct(hybrid['tau_error']['mean'])} with {100 * _f(hybrid['fallback_share']):.1f}"
-            " % of states on Cantera" + _conservation(metrics["rollout"]),
+            f"{_pct(roll['max'])}, {100 * _f(roll['failed']):.0f} % never ignite); hybrid on "
+            f"{hybrid.get('ignitions', '?')} of them {_pct(hybrid['tau_error']['mean'])} with "
+            f"{100 * _f(hybrid['fallback_share']):.1f} % of states on Cantera"
+            + _conservation(metrics["rollout"]),
             reproduced=bool(_f(roll["mean"]) <= TAU_TARGET),
             reason="the issue's target: mean ignition-delay error at most 5 % over held-out "
             "conditions when the ensemble is rolled out alone from the unburnt mixture.",
