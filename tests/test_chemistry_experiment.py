@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import math
 import warnings
 
 import numpy as np
@@ -77,7 +76,7 @@ def test_every_figure_of_the_issue_is_measured(run_dir):
         assert eq["naive_speedup"] == pytest.approx(
             strict["per_state_mean_s"] / s["seconds_per_state"]["1024"]
         )
-        assert eq["speedup"] <= eq["naive_speedup"] * (1 + 1e-12) or not eq["as_accurate_exists"]
+        assert not eq["comparable"] or eq["speedup"] <= eq["naive_speedup"] * (1 + 1e-12)
         assert s["break_even_states"] > 0
     assert set(m["targets"]) == {
         "ignition_delay_5pct",
@@ -195,7 +194,8 @@ def test_bench_measures_both_sides_again(run_dir, tmp_path):
     body = json.loads(out.read_text())
     assert body["cantera"]["rows"][0]["rtol"] == 1e-9
     eq = body["ensemble"]["per_state"]["1024"]
-    assert math.isfinite(eq["speedup"]) and eq["speedup"] > 0
+    assert eq["speedup"] is None or eq["speedup"] > 0
+    assert eq["naive_speedup"] > 0
     assert "break-even" in result.output
 
 

@@ -150,10 +150,16 @@ def test_equal_accuracy_takes_the_cheapest_setting_as_accurate():
     ]
     eq = ev.equal_accuracy(0.05, 0.1, rows, "cost", "err")
     assert eq["setting"] == "prod" and eq["speedup"] == pytest.approx(50.0)
-    assert eq["naive_speedup"] == pytest.approx(100.0)
-    assert ev.equal_accuracy(0.5, 0.1, rows, "cost", "err")["setting"] == "loose"
+    assert eq["naive_speedup"] == pytest.approx(100.0) and eq["comparable"]
+    assert ev.equal_accuracy(0.30, 0.1, rows, "cost", "err")["setting"] == "loose"
+    # worse than every setting that ignites, or never igniting: no equal accuracy at all
+    for bad in (0.5, math.inf):
+        worse = ev.equal_accuracy(bad, 0.1, rows, "cost", "err")
+        assert worse["speedup"] is None and not worse["comparable"]
+        assert worse["naive_speedup"] == pytest.approx(100.0)
     assert ev.break_even(100.0, 5.0, 1.0) == pytest.approx(25.0)
     assert ev.break_even(100.0, 1.0, 5.0) == math.inf
+    assert ev.break_even(100.0, None, 5.0) == math.inf
 
 
 def test_summary_counts_failed_ignitions():

@@ -520,7 +520,20 @@ def test_chemistry_x100_is_judged_at_equal_accuracy(ensemble, one, ok):
     })  # fmt: skip
     claim = verdicts("chemistry", patch)[0]
     assert claim.reproduced is ok
-    assert f"x{ensemble:,.1f} (ensemble" in claim.measured and "naive x5,000" in claim.measured
+    assert f"x{ensemble:,.1f} for the ensemble" in claim.measured
+    assert "naive x5,000" in claim.measured
+
+
+def test_chemistry_a_failing_network_has_no_speedup_at_equal_accuracy():
+    # never igniting (or less accurate than every Cantera setting): no x100, however cheap
+    fail = {"speedup": None, "setting": None, "comparable": False, "network_error": "inf"}
+    patch = setter(**{
+        f"speed/{n}/per_state/1024/{k}": v
+        for n in ("ensemble", "one_network") for k, v in fail.items()
+    })  # fmt: skip
+    claim = verdicts("chemistry", patch)[0]
+    assert claim.reproduced is False
+    assert "none for the ensemble (no ignition: less accurate than every" in claim.measured
 
 
 @pytest.mark.parametrize(("mean", "ok"), [(0.0499, True), (0.0501, False), ("inf", False)])

@@ -258,16 +258,16 @@ def bench_chemistry(
                 b,
                 f"{1e6 * eq['network_seconds']:.2f}",
                 f"x{eq['naive_speedup']:.3g}",
-                f"x{eq['speedup']:.3g}",
-                eq["setting"],
+                _ratio(eq["speedup"]),
+                eq["setting"] or "none as inaccurate",
             )
         tr = n["per_trajectory"]
         t.add_row(
             "ignition",
             f"{1e3 * tr['network_seconds']:.3g} ms",
             f"x{tr['naive_speedup']:.3g}",
-            f"x{tr['speedup']:.3g}",
-            tr["setting"],
+            _ratio(tr["speedup"]),
+            tr["setting"] or "none as inaccurate",
         )
         console.print(t)
         be = n["break_even_states"]
@@ -281,6 +281,10 @@ def bench_chemistry(
         body = json.dumps({MARK: BENCH_KIND, **result}, indent=2, default=str)
         write_replacing(json_out, lambda tmp: tmp.write_text(body, encoding="utf-8"))
         console.print(f"wrote {json_out}")
+
+
+def _ratio(x) -> str:
+    return "none" if x is None else f"x{x:.3g}"
 
 
 def _pct(x) -> str:

@@ -378,24 +378,35 @@ def equal_accuracy(
 ) -> dict[str, Any]:
     """The cheapest Cantera setting whose error (``row[error_key]["mean"]``) is at most the
     network's ``net_error``, its cost ``row[cost_key]`` against the network's ``net_seconds``
-    (the speed-up at equal accuracy), and the naive ratio against the strict (first) row."""
+    (the speed-up at equal accuracy), and the naive ratio against the strict (first) row.
+
+    Equal accuracy needs a Cantera setting at least as inaccurate as the network: when the
+    network is worse than every setting that still ignites (or never ignites itself), there
+    is none, and ``comparable`` is False with no speed-up (a network that fails is not "as
+    accurate" as the loosest tolerance, however cheap it is)."""
     strict = rows[0]
-    ok = [r for r in rows if r[error_key]["mean"] <= net_error]
-    cheapest = min(ok, key=lambda r: r[cost_key]) if ok else strict
+    errors = [float(r[error_key]["mean"]) for r in rows]
+    finite = [e for e in errors if math.isfinite(e)]
+    comparable = math.isfinite(net_error) and bool(finite) and net_error <= max(finite)
+    ok = [r for r, e in zip(rows, errors, strict=True) if e <= net_error]
+    cheapest = min(ok, key=lambda r: r[cost_key]) if comparable and ok else None
     return {
-        "setting": cheapest["label"],
-        "cantera_error": cheapest[error_key]["mean"],
-        "cantera_seconds": cheapest[cost_key],
+        "comparable": bool(cheapest is not None),
+        "setting": cheapest["label"] if cheapest else None,
+        "cantera_error": cheapest[error_key]["mean"] if cheapest else None,
+        "cantera_seconds": cheapest[cost_key] if cheapest else None,
         "network_seconds": net_seconds,
         "network_error": net_error,
-        "speedup": cheapest[cost_key] / net_seconds,
+        "speedup": cheapest[cost_key] / net_seconds if cheapest else None,
         "naive_speedup": strict[cost_key] / net_seconds,
-        "as_accurate_exists": bool(ok),
     }
 
 
-def break_even(cost_seconds: float, cantera_s: float, network_s: float) -> float:
+def break_even(cost_seconds: float, cantera_s: float | None, network_s: float) -> float:
     """States to advance before the network's data and training (``cost_seconds``) are paid
-    back by its saving per state; ``inf`` when it saves nothing."""
+    back by its saving per state; ``inf`` when it saves nothing or has no Cantera setting of
+    equal accuracy to save against (``cantera_s`` None)."""
+    if cantera_s is None:
+        return math.inf
     saving = cantera_s - network_s
     return cost_seconds / saving if saving > 0 else math.inf
