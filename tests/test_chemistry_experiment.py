@@ -77,7 +77,7 @@ def test_every_figure_of_the_issue_is_measured(run_dir):
             strict["per_state_mean_s"] / s["seconds_per_state"]["1024"]
         )
         assert not eq["comparable"] or eq["speedup"] <= eq["naive_speedup"] * (1 + 1e-12)
-        assert s["break_even_states"] > 0
+        assert float(s["break_even_states"]) > 0  # "inf" when no setting is as inaccurate
     assert set(m["targets"]) == {
         "ignition_delay_5pct",
         "speed_100x_batch1024_strict",
