@@ -132,25 +132,11 @@ def chem_integrate(
     if hybrid:
         console.print(f"states advanced by Cantera: {100 * r['fallback_share']:.1f} %")
     if out is not None:
-        _figure(r, out, f"{trained.config.mechanism}, T0 {T0:g} K, p {p}, phi {phi:g}", name)
+        from flowlearn.report.chemistry import ignition_png
+
+        title = f"{trained.config.mechanism}, T0 {T0:g} K, p {p}, phi {phi:g}"
+        ignition_png(r, out, title, name)
         console.print(f"wrote {out}")
-
-
-def _figure(r: dict, path: Path, title: str, name: str) -> None:
-    from matplotlib.figure import Figure
-
-    from flowlearn.safety import write_replacing
-
-    fig = Figure(figsize=(6.5, 4), layout="constrained")
-    ax = fig.add_subplot()
-    ax.plot(r["t"] * 1e3, r["T"], label=name)
-    ax.plot(r["ref_t"] * 1e3, r["ref_T"], "k:", label="Cantera (strict)")
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("temperature (K)")
-    ax.set_title(title, fontsize=9)
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    write_replacing(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
 
 
 @chem_app.command("export", epilog=EXPORT_EPILOG)
