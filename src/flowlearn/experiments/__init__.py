@@ -43,6 +43,7 @@ _MODULES = (
     "cfd.surrogate_models",
     "cfd.rom_comparison",
     "cfd.chemistry",
+    "cfd.tbnn",
 )
 
 

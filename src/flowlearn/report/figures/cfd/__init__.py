@@ -8,6 +8,7 @@ __all__ = [
     "lbm_validation",
     "rom_comparison",
     "surrogate_models",
+    "tbnn",
 ]
 
 __getattr__ = submodules(__name__, __all__)
