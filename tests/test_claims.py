@@ -541,3 +541,47 @@ def test_chemistry_ignition_delay_within_5_percent(mean, ok):
     claim = verdicts("chemistry", setter(**{"rollout/ensemble/tau_error/mean": mean}))[1]
     assert claim.reproduced is ok
     assert ("no ignition" if mean == "inf" else f"{100 * mean:.2f} %") in claim.measured
+
+
+# ----------------------------------------------------------------------------------- tbnn
+def _members(mean: float, lo: float, hi: float) -> dict:
+    return {"mean": mean, "std": (hi - lo) / 2, "min": lo, "max": hi, "members": 5}
+
+
+@pytest.mark.parametrize(("tbnn_worst", "ok"), [(0.0899, True), (0.0901, False)])
+def test_tbnn_beats_the_mlp_only_beyond_the_seed_spread(tbnn_worst, ok):
+    # Ling et al.: TBNN below the MLP on unseen flows; every TBNN member below every MLP member
+    patch = setter(**{
+        "summary/tbnn/test": _members(0.08, 0.07, tbnn_worst),
+        "summary/mlp/test": _members(0.10, 0.09, 0.12),
+    })  # fmt: skip
+    claim = verdicts("tbnn", patch)[0]
+    assert claim.slide.endswith("beats a plain one")
+    assert claim.reproduced is ok and "TBNN 0.0800 +-" in claim.measured
+
+
+@pytest.mark.parametrize(
+    ("tbnn_worst", "qevm", "levm", "ok"),
+    [(0.10, 0.15, 0.20, True), (0.151, 0.15, 0.20, False), (0.10, 0.15, 0.149, False)],
+)
+def test_tbnn_qevm_levm_ordering(tbnn_worst, qevm, levm, ok):
+    patch = setter(**{
+        "summary/tbnn/test": _members(0.09, 0.08, tbnn_worst),
+        "summary/qevm/test": _members(qevm, qevm, qevm) | {"members": 1},
+        "summary/levm/test": _members(levm, levm, levm) | {"members": 1},
+    })  # fmt: skip
+    claim = verdicts("tbnn", patch)[1]
+    assert claim.reproduced is ok
+    assert f"QEVM {qevm:.4f}" in claim.measured and f"LEVM {levm:.4f}" in claim.measured
+
+
+@pytest.mark.parametrize(("corr", "worst", "ok"), [(0.51, 0.05, True), (0.49, 0.05, False),
+                                                   (0.9, 0.0965, False)])  # fmt: skip
+def test_tbnn_predicts_the_duct_secondary_flow_driver(corr, worst, ok):
+    patch = setter(**{
+        "summary/tbnn/driver_corr": corr,
+        "summary/tbnn/driver": _members(0.04, 0.03, worst),
+        "summary/levm/driver": _members(0.0964, 0.0964, 0.0964) | {"members": 1},
+    })  # fmt: skip
+    claim = verdicts("tbnn", patch)[2]
+    assert claim.reproduced is ok and f"DNS {corr:.2f} (TBNN)" in claim.measured

@@ -17,6 +17,7 @@ from flowlearn import __version__
 from flowlearn.cli import _chem, _predict, _surrogate
 from flowlearn.cli._bench import bench_app
 from flowlearn.cli._chem import chem_app
+from flowlearn.cli._closure import closure_app
 from flowlearn.cli._console import command_group, console, err_console, fit_to_output
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._dataset import dataset_app
@@ -300,6 +301,7 @@ def tour(
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(rom_app, name="rom")
 app.add_typer(chem_app, name="chem")
+app.add_typer(closure_app, name="closure")
 bench_app.command("chemistry", epilog=_chem.BENCH_EPILOG)(_chem.bench_chemistry)
 bench_app.command("surrogate", epilog=_surrogate.BENCH_EPILOG)(_surrogate.bench_surrogate)
 app.add_typer(bench_app, name="bench")

@@ -19,7 +19,8 @@ one loss (the mean squared error of b) and one evaluation serve both.
   Its inputs are either the same five invariants (``inputs="invariants"``, Ling et al.'s MLP:
   it cannot know the frame, so it cannot tell b12 from -b12) or the eight independent components
   of S and R (``"components"``: knows the frame, so it depends on it and does not rotate with
-  the flow).
+  the flow). Its standardised inputs are clipped to the training range, as the invariants
+  are.
 
 Invariant features are ``sign(l) log(1 + |l| / m)`` (``m`` the median magnitude over the
 training cells: near-wall invariants span decades), then standardised and clipped to the
@@ -168,6 +169,8 @@ class MLPClosure(nn.Module):
         self.features = _InvariantFeatures() if inputs == "invariants" else None
         self.register_buffer("mean", torch.zeros(n_in, dtype=torch.float64))
         self.register_buffer("std", torch.ones(n_in, dtype=torch.float64))
+        self.register_buffer("low", torch.full((n_in,), -torch.inf, dtype=torch.float64))
+        self.register_buffer("high", torch.full((n_in,), torch.inf, dtype=torch.float64))
         self.net = _mlp(n_in, 5, width, depth)
 
     def _components(self, X: torch.Tensor) -> torch.Tensor:
@@ -183,6 +186,9 @@ class MLPClosure(nn.Module):
         c = self._components(X.double())
         self.mean.copy_(c.mean(0))
         self.std.copy_(c.std(0).clamp_min(1e-6))
+        z = (c - self.mean) / self.std
+        self.low.copy_(z.min(0).values)
+        self.high.copy_(z.max(0).values)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         if self.features is not None:
@@ -190,6 +196,7 @@ class MLPClosure(nn.Module):
         else:
             c = self._components(X)
             z = (c - self.mean.to(c.dtype)) / self.std.to(c.dtype)
+            z = torch.minimum(torch.maximum(z, self.low.to(z.dtype)), self.high.to(z.dtype))
         out = self.net(z.to(self.net[0].weight.dtype)).to(X.dtype)
         return _traceless(out)
 

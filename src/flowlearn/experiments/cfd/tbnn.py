@@ -76,7 +76,7 @@ MAP_CELLS = 2500
 
 class Config(ExperimentConfig):
     train: list[str] = Field(list(TRAIN), description="flows trained on (the issue's split)")
-    validate: list[str] = Field(list(VALIDATE), description="flows choosing the checkpoints")
+    validation: list[str] = Field(list(VALIDATE), description="flows choosing the checkpoints")
     test: list[str] = Field(list(TEST), description="flows never seen, scored")
     beyond: list[str] = Field(list(BEYOND), description="other data scored apart")
     models: list[str] = Field(list(LABELS), description="models compared")
@@ -97,7 +97,7 @@ class Config(ExperimentConfig):
     write_fields: bool = Field(True, description="write the TBNN's b as OpenFOAM fields")
     data_dir: str | None = Field(None, description="folder holding the RANS data (rans/)")
 
-    @field_validator("train", "validate", "test", "beyond")
+    @field_validator("train", "validation", "test", "beyond")
     @classmethod
     def _known_flows(cls, v: list[str]) -> list[str]:
         unknown = [f for f in v if f not in rans.FLOWS]
@@ -172,7 +172,7 @@ def run(config: Config, run_dir: Path) -> Result:
     rng = np.random.default_rng(config.seed)
     start = time.perf_counter()
     train = load(config.train, config)
-    val = load(config.validate, config)
+    val = load(config.validation, config)
     test = load(config.test, config)
     beyond = load(config.beyond, config) if config.beyond else {}
     X, b = _training_set(train, config, rng)
@@ -182,7 +182,7 @@ def run(config: Config, run_dir: Path) -> Result:
     m: dict[str, Any] = {
         "split": {
             "train": config.train,
-            "validate": config.validate,
+            "validation": config.validation,
             "test": config.test,
             "beyond": config.beyond,
         },
@@ -323,10 +323,12 @@ def summarise(scores: dict[str, Any], config: Config) -> dict[str, Any]:
                 {f: scores[f][name]["ensemble"]["violations"] for f in config.test}
             ),
             "validation": ev.flow_mean(
-                {f: scores[f][name]["ensemble"]["rmse"]["all"] for f in config.validate}
+                {f: scores[f][name]["ensemble"]["rmse"]["all"] for f in config.validation}
             ),
         }
         if ducts:
+            duct_members = np.array([scores[f][name]["members"] for f in ducts]).mean(0)
+            out[name]["ducts"] = ev.spread(duct_members)
             drv = np.array([scores[f][name]["driver_members"] for f in ducts]).mean(0)
             out[name]["driver"] = ev.spread(drv)
             out[name]["mirrored"] = ev.flow_mean({f: scores[f][name]["mirrored"] for f in ducts})
@@ -384,6 +386,19 @@ def _err(s: dict[str, Any]) -> str:
     return f"{t['mean']:.4f}" + (f" +- {t['std']:.4f}" if t["members"] > 1 else "")
 
 
+def _mirrored(s: dict[str, Any]) -> str:
+    tb, mlp = s.get("tbnn", {}), s.get("mlp", {})
+    if "ducts" not in tb or "ducts" not in mlp:
+        return ""
+    below = "below" if ev.beats(tb["ducts"], mlp["ducts"]) else "not below"
+    return (
+        f"; on the unseen ducts alone TBNN {_err({'test': tb['ducts']})} against MLP "
+        f"{_err({'test': mlp['ducts']})} ({below} beyond the spread), and seen from their "
+        f"neighbouring quadrant (y -> -y, the same flows) MLP {_f(mlp['mirrored']):.4f}, TBNN "
+        f"{_f(tb['mirrored']):.4f} (it rotates with the flow)"
+    )
+
+
 def claims(config: Config, metrics: dict[str, Any]) -> list[Claim]:
     s = metrics["summary"]
     tb = s["tbnn"]
@@ -398,7 +413,8 @@ def claims(config: Config, metrics: dict[str, Any]) -> list[Claim]:
                 slide="RANS modelling: a network with invariance built in beats a plain one",
                 talk="TBNN below the MLP on unseen flows",
                 measured=f"mean RMSE(b) over {flows} unseen flows (members' mean +- std): "
-                + listing,
+                + listing
+                + _mirrored(s),
                 reproduced=ev.beats(errors["tbnn"], errors["mlp"]),
                 reason="reproduced when every TBNN member's test error is below every MLP "
                 "member's (the difference beats the seed spread); the MLP is Ling et al.'s: "
@@ -457,3 +473,67 @@ EXPERIMENT = Experiment(
     runtime_full="?",
     claims=claims,
 )
+
+
+# ------------------------------------------------------------------------- using a run
+class TrainedTBNN:
+    """A tbnn run's TBNN ensemble read back from its directory, applied to any flow: ``config``,
+    ``members`` and :meth:`predict`."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        from flowlearn.experiments._runs import load_run
+        from flowlearn.training.turbulence import load_closure
+
+        run = load_run(Path(run_dir))
+        if run.experiment != "tbnn":
+            raise ValueError(f"{run_dir} is a {run.experiment} run, not a tbnn run")
+        self.config = Config.model_validate(
+            {k: v for k, v in run.config.items() if k != "experiment"}
+        )
+        ens = load_closure(Path(run_dir) / "networks", "tbnn", self.config.width, self.config.depth)
+        self.members = [_Member(net) for net in ens.members]
+
+    def predict(self, flow: rans.RansFlow) -> dict[str, Any]:
+        """The ensemble's b on every cell of ``flow``, the Reynolds stresses with the flow's
+        RANS k, the share of cells outside the trained invariants, and, when the flow carries
+        DNS / LES stresses, the RMSE of b against them beside LEVM's on the scored cells."""
+        inputs = turb.normalised_tensors(flow.grad_u, flow.k, flow.epsilon, self.config.cap)
+        X = inputs.X
+        b = np.mean([m.predict(X) for m in self.members], 0)
+        out: dict[str, Any] = {
+            "b": b,
+            "tau": turb.reynolds_stress(b, flow.k),
+            "outside_share": float(np.mean(self.members[0].outside(X))),
+            "violations": ev.violations(b),
+            "capped": inputs.capped,
+        }
+        if flow.tau is not None:
+            p = Prepared(flow, self.config)
+            out["scored"] = int(p.keep.sum())
+            out["rmse"] = ev.component_rmse(b[p.keep], p.b[p.keep])
+            levm = turb.LinearEddyViscosity().predict(X[p.keep])
+            out["rmse_levm"] = ev.component_rmse(levm, p.b[p.keep])
+        return out
+
+    def write(self, flow: rans.RansFlow, b: np.ndarray, folder: Path, overwrite: bool) -> list:
+        """``b_TBNN`` and ``R_TBNN`` (OpenFOAM volSymmTensorFields) in ``folder``; nothing else
+        there is touched. Refuses existing files unless ``overwrite``."""
+        note = (
+            f"TBNN anisotropy for {flow.name}, flowlearn closure predict; b = tau/(2k) - I/3 "
+            "(dimensionless, tau = <u_i' u_j'>); cells in the order of the input table"
+        )
+        paths = [folder / "b_TBNN", folder / "R_TBNN"]
+        if not overwrite:
+            for path in paths:
+                if path.exists():
+                    raise FileExistsError(f"{path} exists: pass --overwrite to replace it")
+        rans.write_foam_field(paths[0], b, "b_TBNN", note=note, overwrite=overwrite)
+        rans.write_foam_field(
+            paths[1],
+            turb.reynolds_stress(b, flow.k),
+            "R_TBNN",
+            dimensions="[0 2 -2 0 0 0 0]",
+            note=note.replace("anisotropy", "Reynolds stress 2k(b + I/3) with the RANS k"),
+            overwrite=overwrite,
+        )
+        return paths
