@@ -118,3 +118,42 @@ def as_layout_1(path: Path, edit=None) -> None:
         edit(section)
         meta["flowlearn"] = json.dumps(section)
     write_safetensors_parts(path, header, body)
+
+
+@pytest.fixture(scope="module")
+def playground_url():
+    """A playground server on a free loopback port for the module's tests (one torch thread,
+    as `flowlearn playground` runs it); its URL, without the trailing slash."""
+    import socket
+    import threading
+    import time
+
+    import torch
+    import uvicorn
+
+    from flowlearn.playground.server import MAX_MESSAGE, create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    config = uvicorn.Config(
+        create_app("127.0.0.1", port),
+        host="127.0.0.1",
+        port=port,
+        ws_max_size=MAX_MESSAGE,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the playground server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    torch.set_num_threads(threads)

@@ -22,6 +22,7 @@ from flowlearn.cli._console import command_group, console, err_console, fit_to_o
 from flowlearn.cli._console import fail as _fail
 from flowlearn.cli._dataset import dataset_app
 from flowlearn.cli._lbm import simulate_app
+from flowlearn.cli._playground import playground_app
 from flowlearn.cli._rom import rom_app
 
 app = command_group(
@@ -302,6 +303,7 @@ app.add_typer(simulate_app, name="simulate")
 app.add_typer(rom_app, name="rom")
 app.add_typer(chem_app, name="chem")
 app.add_typer(closure_app, name="closure")
+app.add_typer(playground_app, name="playground")
 bench_app.command("chemistry", epilog=_chem.BENCH_EPILOG)(_chem.bench_chemistry)
 bench_app.command("surrogate", epilog=_surrogate.BENCH_EPILOG)(_surrogate.bench_surrogate)
 app.add_typer(bench_app, name="bench")

@@ -55,13 +55,14 @@ def paragraphs(func):
     return func
 
 
-def command_group(name: str, help: str, epilog: str) -> typer.Typer:
+def command_group(name: str, help: str, epilog: str, bare_help: bool = True) -> typer.Typer:
     """A Typer app for ``flowlearn`` or one of its groups, with the settings all of them share:
-    help when called bare, Rich help text, no shell-completion options, plain tracebacks."""
+    help when called bare (unless ``bare_help`` is False: a group that acts by itself), Rich
+    help text, no shell-completion options, plain tracebacks."""
     return typer.Typer(
         name=name,
         help=help,
-        no_args_is_help=True,
+        no_args_is_help=bare_help,
         add_completion=False,
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,
