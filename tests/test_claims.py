@@ -585,3 +585,21 @@ def test_tbnn_predicts_the_duct_secondary_flow_driver(corr, worst, ok):
     })  # fmt: skip
     claim = verdicts("tbnn", patch)[2]
     assert claim.reproduced is ok and f"DNS {corr:.2f} (TBNN)" in claim.measured
+
+
+# ------------------------------------------------------------------------------------ gan
+@pytest.mark.parametrize(
+    ("gan", "vae", "share", "ok"),
+    [(10.0, 20.0, 0.031, True), (20.0, 20.0, 0.05, False), (10.0, 20.0, 0.029, False)],
+)
+def test_gan_realistic_means_closer_than_the_vae_and_no_missing_class(gan, vae, share, ok):
+    patch = setter(**{"frechet/gan": gan, "frechet/vae": vae, "coverage/gan/min_share": share})
+    claim = verdicts("gan", patch)[0]
+    assert claim.reproduced is ok
+    assert f"{gan:.2f} for the DCGAN, {vae:.2f} for a VAE" in claim.measured
+
+
+@pytest.mark.parametrize(("ratio", "ok"), [(0.81, True), (0.79, False)])
+def test_gan_does_not_copy_its_training_set(ratio, ok):
+    claim = verdicts("gan", setter(**{"memorisation/ratio": ratio}))[1]
+    assert claim.reproduced is ok and f"x{ratio:.2f}" in claim.measured

@@ -37,6 +37,7 @@ _MODULES = (
     "fundamentals.autoencoder",
     "fundamentals.clustering",
     "fundamentals.vae",
+    "fundamentals.gan",
     "fundamentals.lstm",
     "cfd.lbm_validation",
     "cfd.flow_surrogate",

@@ -10,6 +10,7 @@ __all__ = [
     "clustering",
     "dimensionality",
     "filters",
+    "gan",
     "lenet5",
     "lstm",
     "mnist_best",

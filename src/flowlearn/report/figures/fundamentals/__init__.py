@@ -9,6 +9,7 @@ __all__ = [
     "clustering",
     "dimensionality",
     "filters",
+    "gan",
     "lenet5",
     "lstm",
     "mnist_best",
