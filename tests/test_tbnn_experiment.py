@@ -179,6 +179,7 @@ def test_closure_predict_names_the_bad_cells_of_a_users_table(tiny_run, tmp_path
                                    "--out", str(tmp_path / "o")])  # fmt: skip
     text = " ".join(res.output.split())
     assert res.exit_code == 2 and "bad.csv" in text and "k" in text and "3" in text
+    assert "column k: 3 of" in text and "--drop-invalid" in text
     res = CliRunner().invoke(app, ["closure", "predict", str(run_dir), str(table),
                                    "--out", str(tmp_path / "o"), "--drop-invalid"])  # fmt: skip
     assert res.exit_code == 0, res.output

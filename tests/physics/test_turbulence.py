@@ -127,7 +127,9 @@ def test_levm_is_boussinesq_and_gives_no_duct_secondary_driver():
     assert np.allclose(b[:, 1, 1] - b[:, 2, 2], 0)
     q = turb.QuadraticEddyViscosity().predict(inp.X)
     assert np.abs(q[:, 1, 1] - q[:, 2, 2]).max() > 1e-3
-    assert turb.LinearEddyViscosity().fit(inp.X) is not None
+    levm = turb.LinearEddyViscosity()
+    assert levm.fit(inp.X) is not None
+    assert levm.fit(inp.X) is levm  # scikit-learn's shape: fit returns the estimator
     with pytest.raises(ValueError, match=r"\(n, 2, 3, 3\)"):
         turb.LinearEddyViscosity().predict(G)
 

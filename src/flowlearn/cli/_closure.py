@@ -44,7 +44,10 @@ def _read_flow(flow: str, drop_invalid: bool):
             )
         return rans.read_table(path, drop_invalid=drop_invalid)
     except (FileNotFoundError, ValueError, KeyError) as exc:
-        raise _fail(str(exc).strip("'\"")) from None
+        text = str(exc).strip("'\"")
+        if "drop_invalid=True" in text:
+            text = text.replace("pass drop_invalid=True", "pass --drop-invalid")
+        raise _fail(text) from None
 
 
 @closure_app.command("predict", epilog=PREDICT_EPILOG)

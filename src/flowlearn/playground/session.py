@@ -14,9 +14,11 @@ Everything a browser may send is validated by :class:`Settings` (pydantic): at m
 from __future__ import annotations
 
 import base64
-import io
 import json
 import math
+import os
+import struct
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -345,19 +347,17 @@ class Session:
         return pytorch_code(self.settings)
 
 
-def load_network(source: str | bytes | io.BytesIO) -> tuple[MLP, Settings]:
-    """A network exported from the playground (a path or the bytes) and its settings; a
+def load_network(source: str | os.PathLike[str] | bytes) -> tuple[MLP, Settings]:
+    """A network exported from the playground (a path or the file's bytes) and its settings; a
     ValueError says what is wrong with a file that is not one."""
     from safetensors import SafetensorError
     from safetensors.torch import load as load_bytes
 
-    data = source if isinstance(source, bytes) else open(source, "rb").read()
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
     try:
-        import struct
-
+        # safetensors reads metadata only from files: its header is 8 bytes of length + JSON
         (n,) = struct.unpack("<Q", data[:8])
-        header = json.loads(data[8 : 8 + n])
-        meta = header.get("__metadata__", {})
+        meta = json.loads(data[8 : 8 + n]).get("__metadata__", {})
         tensors = load_bytes(data)
     except (SafetensorError, ValueError, struct.error) as exc:
         raise ValueError(f"not a safetensors file: {exc}") from None

@@ -65,6 +65,19 @@ class ClosureEnsemble:
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.predict_members(X).mean(0)
 
+    def split(self) -> list[ClosureEnsemble]:
+        """Each member as an ensemble of its own (scored one by one, as the baselines are)."""
+        return [ClosureEnsemble([m], self.kind) for m in self.members]
+
+    @torch.no_grad()
+    def outside(self, X: np.ndarray) -> np.ndarray:
+        """True for cells whose invariants lie outside the first member's training range (a
+        TBNN's or invariant MLP's trust signal; all False for networks without one)."""
+        first = self.members[0]
+        if not hasattr(first, "outside"):
+            return np.zeros(len(X), dtype=bool)
+        return first.outside(torch.as_tensor(np.asarray(X, dtype=np.float64))).numpy()
+
 
 @dataclass
 class TrainedClosure:

@@ -220,7 +220,7 @@ def run(config: Config, run_dir: Path) -> Result:
                 config=config.model_dump(),
             )
             trained = train_closure(X, b, Xv, bv, settings, run_dir / "networks")
-            members[name] = [_Member(net) for net in trained.ensemble.members]
+            members[name] = trained.ensemble.split()
             for k, hist in enumerate(trained.histories):
                 a[f"history_{name}_{k}_train"] = np.array([h["train_loss"] for h in hist])
                 a[f"history_{name}_{k}_val"] = np.array([h["val_loss"] for h in hist])
@@ -233,27 +233,6 @@ def run(config: Config, run_dir: Path) -> Result:
         m["fields"] = write_fields(members["tbnn"], test, run_dir / "fields")
     m["targets"] = targets(m)
     return Result(metrics=m, claims=claims(config, m), arrays=a)
-
-
-class _Member:
-    """A trained network with the baselines' ``predict`` (float64 NumPy in and out)."""
-
-    def __init__(self, net) -> None:
-        self.net = net
-
-    def outside(self, X: np.ndarray) -> np.ndarray:
-        import torch
-
-        return self.net.outside(torch.as_tensor(np.asarray(X, dtype=np.float64))).numpy()
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.no_grad():
-            Xt = torch.as_tensor(np.asarray(X, dtype=np.float64))
-            return torch.cat(
-                [self.net(Xt[i : i + 65536]) for i in range(0, len(Xt), 65536)]
-            ).numpy()
 
 
 def _is_duct(p: Prepared) -> bool:
@@ -479,7 +458,7 @@ EXPERIMENT = Experiment(
 # ------------------------------------------------------------------------- using a run
 class TrainedTBNN:
     """A tbnn run's TBNN ensemble read back from its directory, applied to any flow: ``config``,
-    ``members`` and :meth:`predict`."""
+    ``ensemble`` and :meth:`predict`."""
 
     def __init__(self, run_dir: str | Path) -> None:
         from flowlearn.experiments._runs import load_run
@@ -491,8 +470,9 @@ class TrainedTBNN:
         self.config = Config.model_validate(
             {k: v for k, v in run.config.items() if k != "experiment"}
         )
-        ens = load_closure(Path(run_dir) / "networks", "tbnn", self.config.width, self.config.depth)
-        self.members = [_Member(net) for net in ens.members]
+        self.ensemble = load_closure(
+            Path(run_dir) / "networks", "tbnn", self.config.width, self.config.depth
+        )
 
     def predict(self, flow: rans.RansFlow) -> dict[str, Any]:
         """The ensemble's b on every cell of ``flow``, the Reynolds stresses with the flow's
@@ -500,11 +480,11 @@ class TrainedTBNN:
         DNS / LES stresses, the RMSE of b against them beside LEVM's on the scored cells."""
         inputs = turb.normalised_tensors(flow.grad_u, flow.k, flow.epsilon, self.config.cap)
         X = inputs.X
-        b = np.mean([m.predict(X) for m in self.members], 0)
+        b = self.ensemble.predict(X)
         out: dict[str, Any] = {
             "b": b,
             "tau": turb.reynolds_stress(b, flow.k),
-            "outside_share": float(np.mean(self.members[0].outside(X))),
+            "outside_share": float(np.mean(self.ensemble.outside(X))),
             "violations": ev.violations(b),
             "capped": inputs.capped,
         }
