@@ -603,3 +603,55 @@ def test_gan_realistic_means_closer_than_the_vae_and_no_missing_class(gan, vae, 
 def test_gan_does_not_copy_its_training_set(ratio, ok):
     claim = verdicts("gan", setter(**{"memorisation/ratio": ratio}))[1]
     assert claim.reproduced is ok and f"x{ratio:.2f}" in claim.measured
+
+
+# ---------------------------------------------------------------------------------- style
+@pytest.mark.parametrize(
+    ("spectrum", "histogram", "chroma", "ok"),
+    [
+        (0.124, 0.0124, 0.019, True),
+        (0.126, 0.001, 0.0, False),
+        (0.05, 0.0126, 0.0, False),
+        (0.05, 0.001, 0.021, False),
+    ],
+)
+def test_style_texture_within_1_25_of_another_crop_and_its_colour(spectrum, histogram, chroma, ok):
+    patch = setter(**{
+        "texture/judges/result/spectrum": spectrum,
+        "texture/judges/result/histogram": histogram,
+        "texture/judges/result/chroma": chroma,
+        "texture/judges/other_crop/spectrum": 0.1,
+        "texture/judges/other_crop/histogram": 0.01,
+    })  # fmt: skip
+    claim = verdicts("style", patch)[0]
+    assert claim.reproduced is ok
+    assert f"luminance spectrum {spectrum:.3f} / 0.100" in claim.measured
+    assert f"colour spread {chroma:.4f} /" in claim.measured
+
+
+@pytest.mark.parametrize(
+    ("spectrum", "histogram", "colour", "layout", "ok"),
+    [
+        (0.49, 0.049, 0.49, 0.81, True),
+        (0.51, 0.01, 0.1, 0.95, False),
+        (0.1, 0.051, 0.1, 0.95, False),
+        (0.1, 0.01, 0.51, 0.95, False),
+        (0.1, 0.01, 0.1, 0.79, False),
+    ],
+)
+def test_style_transfer_nearer_the_style_and_keeps_the_layout(
+    spectrum, histogram, colour, layout, ok
+):
+    patch = setter(**{
+        "transfer/judges/result/spectrum": spectrum,
+        "transfer/judges/result/histogram": histogram,
+        "transfer/judges/result/colour": colour,
+        "transfer/judges/content/spectrum": 1.0,
+        "transfer/judges/content/histogram": 0.1,
+        "transfer/judges/content/colour": 1.0,
+        "transfer/layout/result": layout,
+    })  # fmt: skip
+    claim = verdicts("style", patch)[1]
+    assert claim.reproduced is ok
+    assert f"spectrum {spectrum:.3f} / 1.000" in claim.measured
+    assert f"the style image {layout:.2f} /" in claim.measured

@@ -38,6 +38,7 @@ _MODULES = (
     "fundamentals.clustering",
     "fundamentals.vae",
     "fundamentals.gan",
+    "fundamentals.style",
     "fundamentals.lstm",
     "cfd.lbm_validation",
     "cfd.flow_surrogate",

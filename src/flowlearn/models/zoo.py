@@ -255,3 +255,97 @@ def keras_resnet50_count() -> dict[str, int]:
         "keras_trainable": torch_params + biases,
         "keras_non_trainable": moving,
     }
+
+
+# ------------------------------------------------------------------------------- VGG-19
+#: VGG-19's convolutional part (Simonyan & Zisserman 2015, configuration E): channels, "M" a pool.
+VGG19_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+                512, 512, 512, 512, "M", 512, 512, 512, 512, "M")  # fmt: skip
+#: torchvision's ImageNet weights for it, and the first 8 hex digits of their sha256 (the
+#: check torch.hub applies to a file named ``<name>-<prefix>.pth``).
+VGG19_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
+VGG19_SHA256_PREFIX = "dcbb9e9d"
+#: The layers neural style uses (Gatys et al. 2016): relu1_1 ... relu5_1 (style), relu4_2
+#: (content), as indices into :func:`vgg19_features`' Sequential.
+VGG19_STYLE_LAYERS = (1, 6, 11, 20, 29)
+VGG19_CONTENT_LAYER = 22
+
+
+def vgg19_features() -> nn.Sequential:
+    """VGG-19's convolutional layers, indexed as torchvision's ``vgg19().features`` (so its
+    ``features.*`` weights load into it); 20,024,384 parameters."""
+    layers: list[nn.Module] = []
+    c_in = 3
+    for v in VGG19_LAYOUT:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(c_in, int(v), 3, padding=1), nn.ReLU(inplace=False)]
+            c_in = int(v)
+    return nn.Sequential(*layers)
+
+
+class WeightsMissingError(FileNotFoundError):
+    """Optional pretrained weights that are neither on disk nor downloadable here."""
+
+
+def load_vgg19_weights(model: nn.Sequential, path: str | None = None, download: bool = True):
+    """ImageNet weights into :func:`vgg19_features`: from ``path`` (torchvision's
+    ``vgg19-dcbb9e9d.pth``), else torch.hub's cache, downloading it there when allowed. The
+    file's sha256 must start with :data:`VGG19_SHA256_PREFIX`; a missing file raises
+    :class:`WeightsMissingError` saying how to get it and what runs without it."""
+    import hashlib
+    import os
+
+    if path is None:
+        hub = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(VGG19_URL))
+        if not os.path.isfile(hub) and download:
+            try:
+                torch.hub.download_url_to_file(VGG19_URL, hub, hash_prefix=VGG19_SHA256_PREFIX)
+            except Exception as exc:  # no network: say what to do
+                raise WeightsMissingError(vgg19_missing_message(hub, str(exc))) from None
+        path = hub
+    if not os.path.isfile(path):
+        raise WeightsMissingError(vgg19_missing_message(path, "no such file"))
+    digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    if not digest.startswith(VGG19_SHA256_PREFIX):
+        raise ValueError(
+            f"{path}: sha256 {digest[:16]}... does not start with {VGG19_SHA256_PREFIX}: not "
+            "torchvision's VGG-19 weights (or a damaged copy)"
+        )
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    feats = {k[len("features.") :]: v for k, v in state.items() if k.startswith("features.")}
+    model.load_state_dict(feats)
+    return model
+
+
+def vgg19_missing_message(path: str, why: str) -> str:
+    return (
+        f"VGG-19 ImageNet weights not found at {path} ({why}). Download {VGG19_URL} (sha256 "
+        f"starting {VGG19_SHA256_PREFIX}) and pass its path (--set weights=FILE), or run with "
+        "--set features=random: texture synthesis with random-weight features, which needs no "
+        "weights (Ustyuzhaninov et al. 2017)"
+    )
+
+
+class RandomTextureFeatures(nn.Module):
+    """One convolutional layer of random filters at several sizes, then ReLU: the feature space in
+    which Ustyuzhaninov, Brendel, Gatys & Bethge (ICLR 2017) showed that Gram matrices alone
+    synthesise natural textures, without any training. ``filters`` per size; fixed by ``seed``;
+    its outputs ``[(N, filters, H, W), ...]``, one per size."""
+
+    def __init__(self, sizes: Sequence[int] = (3, 5, 7, 11), filters: int = 128, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.convs = nn.ModuleList()
+        for k in sizes:
+            conv = nn.Conv2d(3, filters, k, padding=k // 2, padding_mode="reflect")
+            with torch.no_grad():
+                bound = (6 / (3 * k * k)) ** 0.5
+                conv.weight.copy_((torch.rand(conv.weight.shape, generator=g) * 2 - 1) * bound)
+                conv.bias.zero_()
+            conv.requires_grad_(False)
+            self.convs.append(conv)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [torch.relu(conv(x)) for conv in self.convs]

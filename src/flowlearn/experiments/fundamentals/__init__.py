@@ -17,6 +17,7 @@ __all__ = [
     "mnist_mlp",
     "model_zoo",
     "neuron",
+    "style",
     "vae",
 ]
 

@@ -16,6 +16,7 @@ __all__ = [
     "mnist_mlp",
     "model_zoo",
     "neuron",
+    "style",
     "vae",
 ]
 
