@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from flowlearn.cli import app
 from flowlearn.evaluation.generative import class_histogram, frechet_distance, nearest_distances
 from flowlearn.models.gan import Discriminator, Generator, dcgan_init
 
@@ -66,3 +68,37 @@ def test_gan_end_to_end_tiny(tmp_path, one_torch_thread):
     names = [f.name for f in drawer("gan")(run)]
     assert names == ["gan_samples", "gan_classes", "gan_nearest", "gan_memorisation",
                      "gan_training"]  # fmt: skip
+
+
+def test_standard_fid_is_refused_with_a_way_out_when_unavailable(tmp_path):
+    from flowlearn.evaluation import generative as ev
+
+    missing = tmp_path / "weights-inception-2015-12-05-6726825d.pth"
+    with pytest.raises(ev.FidUnavailable, match="flowlearn\\[fid\\]"):
+        ev.inception_weights(missing, download=False)
+    missing.write_bytes(b"not the weights")
+    with pytest.raises(ValueError, match="is not that of the FID Inception weights"):
+        ev.inception_weights(missing)
+    res = CliRunner().invoke(
+        app, ["run", "gan", "--quick", "--out", str(tmp_path / "runs"), "--set", "fid=true",
+              "--set", f"fid_weights={tmp_path / 'none.pth'}"],
+    )  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert "standard FID is not available" in " ".join(res.output.split())
+    assert not (tmp_path / "runs").exists()
+
+
+def test_inception_features_take_grey_images_in_0_1_as_uint8_rgb():
+    from flowlearn.evaluation import generative as ev
+
+    seen = []
+
+    def extractor(x):  # stands in for Inception: records what it was given
+        seen.append(x)
+        return (x.float().mean((2, 3)),)
+
+    feats = ev.inception_features(torch.full((5, 1, 28, 28), 0.5), extractor, batch=2)
+    assert feats.shape == (5, 3) and np.allclose(feats, 128)
+    assert all(x.dtype == torch.uint8 and x.shape[1] == 3 for x in seen) and len(seen) == 3
+    with pytest.raises(ValueError, match="images \\(n, 1 or 3, H, W\\)"):
+        ev.inception_features(torch.zeros(2, 2, 8, 8), extractor)
