@@ -655,3 +655,53 @@ def test_style_transfer_nearer_the_style_and_keeps_the_layout(
     assert claim.reproduced is ok
     assert f"spectrum {spectrum:.3f} / 1.000" in claim.measured
     assert f"the style image {layout:.2f} /" in claim.measured
+
+
+# ----------------------------------------------------------------------- super-resolution
+def _sr(kind: str, **errors):
+    def patch(m):
+        for fm in m["factors"].values():
+            for name, e in errors.items():
+                fm["methods"][kind].setdefault(name, dict(fm["methods"][kind]["cubic"]))
+                fm["methods"][kind][name]["error"] = e
+
+    return patch
+
+
+@pytest.mark.parametrize(("net", "ok"), [(0.079, True), (0.081, False)])
+def test_super_resolution_network_beats_cubic_on_averaged_fields(net, ok):
+    claim = verdicts("super-resolution", _sr("mean", cubic=0.1, srcnn=net, raisr=0.2))[0]
+    assert claim.reproduced is ok
+    assert f"srcnn {100 * net:.2f} % against cubic 10.00 %" in claim.measured
+
+
+@pytest.mark.parametrize(
+    ("gan_energy", "gan_error", "ok"),
+    [(0.9, 0.109, True), (0.7, 0.05, False), (0.95, 0.111, False)],
+)
+def test_super_resolution_srgan_sharper_at_little_cost(gan_energy, gan_error, ok):
+    def patch(m):
+        for fm in m["factors"].values():
+            lbm = fm["methods"]["lbm"]
+            lbm["srresnet"].update(fine_energy=0.75, error=0.1)
+            lbm["srgan"].update(fine_energy=gan_energy, error=gan_error)
+
+    claim = verdicts("super-resolution", patch)[1]
+    assert claim.reproduced is ok
+    assert f"fine-scale energy SRGAN {gan_energy:.2f} against SRResNet 0.75" in claim.measured
+
+
+@pytest.mark.parametrize(("lbm", "ok"), [(0.0301, True), (0.0299, False), (None, False)])
+def test_super_resolution_wins_only_below_the_lbm_front_at_equal_cost(lbm, ok):
+    def patch(m):
+        for k, v in m["equal_cost"].items():
+            if k != "front":
+                v["error"] = 0.5
+        best = m["equal_cost"]["x2-srcnn"]
+        best.update(error=0.03, lbm_error_at_cost=lbm, break_even_uses=1234.4)
+        best["lbm_error_reason"] = "" if lbm is not None else "no LBM setting runs that fast"
+
+    claim = verdicts("super-resolution", patch)[2]
+    assert claim.reproduced is ok
+    assert "x2 srcnn, error 3.00 %" in claim.measured
+    assert ("1,234 uses" in claim.measured) and (lbm is not None or "that fast" in claim.measured)

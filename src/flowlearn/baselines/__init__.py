@@ -2,5 +2,6 @@
 
 from flowlearn.baselines.modes import DMD, POD
 from flowlearn.baselines.polynomial import PolynomialRegression
+from flowlearn.baselines.raisr import Raisr
 
-__all__ = ["DMD", "POD", "PolynomialRegression"]
+__all__ = ["DMD", "POD", "PolynomialRegression", "Raisr"]

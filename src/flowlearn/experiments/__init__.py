@@ -44,6 +44,7 @@ _MODULES = (
     "cfd.flow_surrogate",
     "cfd.surrogate_models",
     "cfd.rom_comparison",
+    "cfd.super_resolution",
     "cfd.chemistry",
     "cfd.tbnn",
 )

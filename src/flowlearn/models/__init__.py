@@ -12,6 +12,7 @@ __all__ = [
     "mlp",
     "onnx",
     "rnn",
+    "super_resolution",
     "vae",
     "wake_autoencoder",
     "zoo",

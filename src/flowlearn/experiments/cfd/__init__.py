@@ -9,6 +9,7 @@ __all__ = [
     "flow_surrogate",
     "lbm_validation",
     "rom_comparison",
+    "super_resolution",
     "tbnn",
 ]
 

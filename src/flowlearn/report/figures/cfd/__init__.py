@@ -7,6 +7,7 @@ __all__ = [
     "flow_surrogate",
     "lbm_validation",
     "rom_comparison",
+    "super_resolution",
     "surrogate_models",
     "tbnn",
 ]
