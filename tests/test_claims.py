@@ -705,3 +705,31 @@ def test_super_resolution_wins_only_below_the_lbm_front_at_equal_cost(lbm, ok):
     assert claim.reproduced is ok
     assert "x2 srcnn, error 3.00 %" in claim.measured
     assert ("1,234 uses" in claim.measured) and (lbm is not None or "that fast" in claim.measured)
+
+
+# --------------------------------------------------------------------------- pix2pix-flow
+@pytest.mark.parametrize(
+    ("sharp", "error", "ok_sharp", "ok_cost"),
+    [(0.95, 0.109, True, True), (1.15, 0.05, False, True), (0.95, 0.111, True, False)],
+)
+def test_pix2pix_sharper_and_at_what_cost(sharp, error, ok_sharp, ok_cost):
+    def patch(m):
+        for task in m["tasks"].values():
+            task["methods"]["unet"].update(sharpness=0.88, error=0.1)
+            task["methods"]["pix2pix"].update(sharpness=sharp, error=error)
+
+    claims = verdicts("pix2pix-flow", patch)
+    assert [claims[0].reproduced, claims[1].reproduced] == [ok_sharp, ok_cost]
+    assert f"gradient energy pix2pix {sharp:.3f} against the L1 U-Net's 0.880" in claims[0].measured
+
+
+@pytest.mark.parametrize(("net", "ok"), [(0.049, True), (0.051, False)])
+def test_pix2pix_wake_network_must_beat_the_phase_lookup(net, ok):
+    def patch(m):
+        w = m["tasks"]["wake"]["methods"]
+        w["lookup"]["fluctuation_error"] = 0.05
+        w["unet"]["fluctuation_error"] = net
+        w["pix2pix"]["fluctuation_error"] = 0.9
+
+    claim = verdicts("pix2pix-flow", patch)[2]
+    assert claim.reproduced is ok and f"unet {100 * net:.2f} %" in claim.measured

@@ -102,8 +102,8 @@ def test_spectrum_and_fine_scale_energy():
     assert k[np.argmax(e)] == 10 and e[40] > 10 * e[30]
     smooth = f.copy()
     smooth[0, 0] = np.sin(2 * np.pi * 20 * x / nx)  # the fine scales removed
-    assert ev.fine_scale_energy(f, f, mask, 4)[0] == pytest.approx(1)
-    assert ev.fine_scale_energy(smooth, f, mask, 4)[0] < 0.01  # 40 > 128 / 8: lost
+    assert ev.fine_scale_energy(f, f, mask, 4) == pytest.approx(1)
+    assert ev.fine_scale_energy(smooth, f, mask, 4) < 0.01  # 40 > 128 / 8: lost
 
 
 def test_a_perfect_prediction_scores_perfectly():
@@ -111,7 +111,8 @@ def test_a_perfect_prediction_scores_perfectly():
     sc = ev.score(s.fields[None], s.fields[None], s.mask[None], np.array([s.re]),
                   np.array([s.scalars["ref_length"]]), 2)  # fmt: skip
     assert sc["error"][0] == 0 and sc["ssim"][0] == pytest.approx(1)
-    assert sc["cd_error"][0] == 0 and sc["fine_energy"][0] == pytest.approx(1)
+    assert sc["cd_error"][0] == 0 and sc["fine_pred"][0] == pytest.approx(sc["fine_true"][0])
+    assert ev.summary(sc)["fine_energy"] == pytest.approx(1)
 
 
 def test_training_crops_mirror_v_in_physical_units():
@@ -168,6 +169,9 @@ def test_super_resolution_end_to_end_tiny(tmp_path):
         for sc in kind.values():
             assert 0 <= sc["error"] < 1 and sc["seconds"] > 0
     assert [r["k"] for r in m["ladder"]] == [16, 8, 12] and m["ladder"][0]["error"] == 0
-    assert "x2-srgan" in m["equal_cost"] and len(run.claims) == 3
+    assert "x2-srgan" in m["equal_cost"] and len(run.claims) == 4
+    wake = m["wake"]["factors"]["2"]
+    assert set(wake["methods"]) == {"cubic", "raisr", "srcnn", "srresnet", "srgan"}
+    assert wake["coarse_lbm"].startswith("the wake diverged")  # 8 cells per diameter at Re 100
     names = [f.name for f in drawer("super-resolution")(run)]
     assert "super_resolution_cost" in names and "super_resolution_fields_x2_lbm" in names

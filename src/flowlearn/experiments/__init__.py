@@ -45,6 +45,7 @@ _MODULES = (
     "cfd.surrogate_models",
     "cfd.rom_comparison",
     "cfd.super_resolution",
+    "cfd.pix2pix_flow",
     "cfd.chemistry",
     "cfd.tbnn",
 )

@@ -56,7 +56,8 @@ class FieldScaler:
 
 def geometry(sdf: np.ndarray, scale: int) -> torch.Tensor:
     """The geometry channel ``(N, 1, H, W)``: ``tanh(sdf / 2 s)``, sdf in fine cells."""
-    return torch.tanh(torch.as_tensor(np.asarray(sdf), dtype=torch.float32) / (2 * scale))[:, None]
+    sdf = torch.tensor(np.asarray(sdf, dtype=np.float32))  # a copy: inputs may be read-only views
+    return torch.tanh(sdf / (2 * scale))[:, None]
 
 
 @dataclass

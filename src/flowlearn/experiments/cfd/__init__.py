@@ -8,6 +8,7 @@ __all__ = [
     "chemistry",
     "flow_surrogate",
     "lbm_validation",
+    "pix2pix_flow",
     "rom_comparison",
     "super_resolution",
     "tbnn",

@@ -6,6 +6,7 @@ from flowlearn._lazy import submodules
 __all__ = [
     "flow_surrogate",
     "lbm_validation",
+    "pix2pix_flow",
     "rom_comparison",
     "super_resolution",
     "surrogate_models",
