@@ -20,6 +20,7 @@ from flowlearn.physics.lbm._kernels import (
 )
 from flowlearn.physics.lbm.boundaries import (
     ConvectiveOutflow,
+    MovingObstacle,
     MovingWall,
     NoSlipWall,
     Obstacle,
@@ -48,6 +49,7 @@ __all__ = [
     "DivergenceError",
     "Lattice",
     "LatticeUnits",
+    "MovingObstacle",
     "MovingWall",
     "NoSlipWall",
     "Obstacle",

@@ -123,6 +123,22 @@ class Obstacle:
         return "bouzidi" if self.interpolated else "noslip"
 
 
+@dataclass(frozen=True)
+class MovingObstacle:
+    """Solid cells whose walls move: the cells where ``sdf`` (lattice units, negative inside)
+    is negative, with the wall velocity ``velocity(points (N, D)) -> (N, D)`` at each link's
+    half-way wall point (velocity bounce-back, lbmpy ``UBB``; staircase walls). Listed after an
+    :class:`Obstacle`, it takes over the cells they share: a blowing or sucking slot in a body
+    (the jets of :func:`flowlearn.physics.lbm.cases.schafer_turek_jets`). The velocities can be
+    scaled between steps (:meth:`Solver.scale_wall_velocity`)."""
+
+    sdf: Callable[[np.ndarray], np.ndarray]
+    velocity: Callable[[np.ndarray], np.ndarray]
+    name: str = "moving"
+    kind: str = field(default="ubb", init=False)
+    touch_edges: bool = False
+
+
 Boundary = (
     NoSlipWall
     | MovingWall
@@ -131,6 +147,7 @@ Boundary = (
     | Outflow
     | ConvectiveOutflow
     | Obstacle
+    | MovingObstacle
 )
 
 
@@ -159,7 +176,7 @@ def side_cells(shape: tuple[int, ...], side: str) -> np.ndarray:
     return mask
 
 
-def sdf_on_grid(obstacle: Obstacle, shape: tuple[int, ...]) -> np.ndarray:
+def sdf_on_grid(obstacle: Obstacle | MovingObstacle, shape: tuple[int, ...]) -> np.ndarray:
     """The obstacle's SDF on the padded grid (internal x-first order); ghost cells are +inf."""
     padded = tuple(n + 2 for n in shape)
     out = np.full(padded, np.inf)

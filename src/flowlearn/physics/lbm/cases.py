@@ -8,7 +8,7 @@ methods for the coefficients and the xarray Dataset of the current state.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,9 @@ from flowlearn.physics import geometry
 from flowlearn.physics.body_files import CHANNEL_HEIGHT_M
 from flowlearn.physics.lbm import forces, observables, output
 from flowlearn.physics.lbm.boundaries import (
+    Boundary,
     ConvectiveOutflow,
+    MovingObstacle,
     MovingWall,
     NoSlipWall,
     Obstacle,
@@ -221,9 +223,11 @@ def _channel(
     dtype: str,
     threads: int | None,
     outlet: str = "pressure",
+    extra: Sequence[Boundary] = (),
 ) -> Case:
     """Parabolic inlet (mean ``units.u_lattice``) west, pressure outlet east, no-slip walls
-    south and north, ``shape`` (physical units, spacing ``units.dx``) inside."""
+    south and north, ``shape`` (physical units, spacing ``units.dx``) inside; ``extra``
+    boundaries after it (slots that take over some of its cells)."""
     dx = units.dx
     nx, ny = (int(n) for n in grid)
     if nx < 8 or ny < 8:
@@ -248,6 +252,7 @@ def _channel(
             NoSlipWall("south"),
             NoSlipWall("north"),
             Obstacle(sdf, interpolated=interpolated),
+            *extra,
         ],
         dtype=dtype,
         threads=threads,
@@ -277,6 +282,83 @@ def schafer_turek(
     )
     case.name = "schafer-turek"
     case.attrs["case"] = "schafer-turek"
+    return case
+
+
+#: The jets of Rabault et al. (JFM 2019): slots at the top and the bottom of the cylinder.
+JET_ANGLES = {"jet_top": 90.0, "jet_bottom": 270.0}
+
+
+def schafer_turek_jets(
+    re: float = 100.0,
+    *,
+    cells_per_diameter: int = 16,
+    u_lattice: float = 0.05,
+    jet_width: float = 10.0,
+    dtype: str = "float64",
+    threads: int | None = None,
+) -> Case:
+    """:func:`schafer_turek` (2D-2 at Re 100) with two slots in the cylinder's wall, ``jet_width``
+    degrees wide at 90 and 270 degrees (Rabault, Kuchta, Jensen, Réglade & Cerardi, JFM 2019):
+    :class:`MovingObstacle` s named ``jet_top`` and ``jet_bottom`` blowing radially with the
+    profile ``cos(pi (theta - theta_j) / width)``, 0 at the slot's edges; on a grid too coarse
+    for ``jet_width`` the slot is widened to 1.5 cells (``attrs["jet_width_degrees_effective"]``).
+    Built at rest;
+    ``case.attrs[f"{name}_mass_flux"]`` is the slot's mass per step at scale 1 (lattice units),
+    so ``solver.scale_wall_velocity(name, q / flux)`` makes it inject ``q`` per step; the
+    inflow's mass per step is ``attrs["inflow_mass_flux"]``. The drag of
+    :meth:`Case.coefficients` is the force on the cylinder's other walls: the jets' own momentum
+    (``solver.force_on(name)``) is apart."""
+    if not 0 < jet_width < 90:
+        raise ValueError(f"jet width {jet_width} degrees: choose between 0 and 90")
+    u_max = 1.5 * re / 100.0
+    units = LatticeUnits(re, cells_per_diameter, u_lattice, length=ST_DIAMETER,
+                         velocity=2.0 / 3.0 * u_max)  # fmt: skip
+    dx = units.dx
+    centre = np.array(ST_CENTER) / dx
+    radius = ST_DIAMETER / 2 / dx
+    # a slot narrower than 1.5 cells would claim no cell of the wall: widen it to that
+    half = max(np.deg2rad(jet_width) / 2, 0.75 / radius)
+
+    def slot(theta_j: float) -> MovingObstacle:
+        def angle(p: np.ndarray) -> np.ndarray:
+            d = p - centre
+            return np.angle(np.exp(1j * (np.arctan2(d[:, 1], d[:, 0]) - theta_j)))
+
+        def sdf(p: np.ndarray) -> np.ndarray:
+            inside = np.hypot(*(p - centre).T) - radius
+            return np.where(np.abs(angle(p)) <= half, inside, np.maximum(inside, 1.0))
+
+        def velocity(p: np.ndarray) -> np.ndarray:
+            d = p - centre
+            n = d / np.linalg.norm(d, axis=1, keepdims=True)
+            profile = np.cos(np.pi / 2 * np.clip(angle(p) / half, -1, 1))
+            return u_lattice * profile[:, None] * n
+
+        return sdf, velocity
+
+    jets = []
+    for name, deg in JET_ANGLES.items():
+        sdf, vel = slot(np.deg2rad(deg))
+        jets.append(MovingObstacle(sdf, vel, name=name))
+    shape = geometry.circle(ST_CENTER, ST_DIAMETER / 2)
+    nx, ny = round(ST_LENGTH / dx), round(ST_HEIGHT / dx)
+    attrs = {"case": "schafer-turek-jets", "shape": shape.name, "re": re, "u_max": u_max,
+             "channel_length": ST_LENGTH, "channel_height": ST_HEIGHT,
+             "ref_length": ST_DIAMETER, "interpolated_walls": True, "outlet": "pressure",
+             "jet_width_degrees": jet_width,
+             "jet_width_degrees_effective": float(np.rad2deg(2 * half))}  # fmt: skip
+    case = _channel(shape, units, (nx, ny), attrs, True, None, dtype, threads, "pressure", jets)
+    for name in JET_ANGLES:
+        if not (case.solver.link_names.count(name)):
+            raise ValueError(
+                f"the {name} slot covers no wall link at {cells_per_diameter} cells per "
+                f"diameter: widen it (jet_width {jet_width}) or refine the grid"
+            )
+        case.attrs[f"{name}_mass_flux"] = case.solver.wall_mass_flux(name)
+        case.solver.scale_wall_velocity(name, 0.0)
+    case.attrs["inflow_mass_flux"] = u_lattice * ny  # mean velocity x height, rho 1
+    case.name = "schafer-turek-jets"
     return case
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from flowlearn.physics.lbm import _kernels
 from flowlearn.physics.lbm.boundaries import (
     Boundary,
+    MovingObstacle,
     MovingWall,
     NoSlipWall,
     Obstacle,
@@ -162,7 +163,7 @@ class Solver:
         default_wall = NoSlipWall("default")
         self._sdf = None
         for b in self.boundaries:
-            if isinstance(b, Obstacle):
+            if isinstance(b, Obstacle | MovingObstacle):
                 sdf = self._wrap(sdf_on_grid(b, self.grid))
                 mask = sdf <= 0
                 if not mask.any():
@@ -243,6 +244,7 @@ class Solver:
         lat = self.lattice
         fluid_idx = np.argwhere(self.fluid)
         self._links: list[_LinkSet] = []
+        self._wall_velocity: dict[str, np.ndarray] = {}  # moving obstacles' velocities at scale 1
         per_claim: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         for d in range(1, lat.q):
             nb = fluid_idx + lat.c[d]
@@ -277,7 +279,9 @@ class Solver:
                 index["q"] = q
             elif b.kind == "ubb":
                 wall_pts = cells - 0.5 + 0.5 * c
-                if isinstance(b, MovingWall | VelocityInlet) and callable(b.velocity):
+                if isinstance(b, MovingWall | VelocityInlet | MovingObstacle) and callable(
+                    b.velocity
+                ):
                     vel = np.asarray(b.velocity(wall_pts), dtype=float).reshape(len(cells), -1)
                 else:
                     vel = np.broadcast_to(
@@ -285,6 +289,8 @@ class Solver:
                     )
                 for a in range(self.dim):
                     index[f"vel_{a}"] = vel[:, a]
+                if isinstance(b, MovingObstacle):
+                    self._wall_velocity[b.name] = np.array(vel, dtype=float)
             name = getattr(b, "name", None) or getattr(b, "side", "boundary")
             self._links.append(_LinkSet(name, b.kind, kernel, index, cells, dirs))
 
@@ -315,6 +321,34 @@ class Solver:
             np.concatenate([s.cells for s in sets]),
             np.concatenate([s.dirs for s in sets]),
         )
+
+    def scale_wall_velocity(self, name: str, scale: float) -> None:
+        """Set the walls of moving obstacle ``name`` to ``scale`` times the velocities they were
+        built with (call between steps; 0 stops them)."""
+        if name not in self._wall_velocity:
+            raise KeyError(f"no moving obstacle named {name!r}; have {list(self._wall_velocity)}")
+        if not np.isfinite(scale):
+            raise ValueError(f"wall velocity scale {scale} of {name!r} is not finite")
+        base = self._wall_velocity[name]
+        for s in self._links:
+            if s.name == name:
+                for a in range(self.dim):
+                    s.index[f"vel_{a}"] = scale * base[:, a]
+
+    def wall_mass_flux(self, name: str) -> float:
+        """Mass per step that moving obstacle ``name``'s walls inject into the fluid at scale 1
+        (lattice units, per unit depth in 2-D; negative: sucked in), from the velocity
+        bounce-back rule: each link adds ``6 w_i rho0 (-c_i . u_w)``, ``c_i`` pointing into the
+        wall, ``rho0 = 1``."""
+        if name not in self._wall_velocity:
+            raise KeyError(f"no moving obstacle named {name!r}; have {list(self._wall_velocity)}")
+        lat = self.lattice
+        c = lat.c[self._link_dirs(name)].astype(float)
+        u = self._wall_velocity[name]
+        return float((6.0 * lat.w[self._link_dirs(name)] * -(c * u).sum(axis=1)).sum())
+
+    def _link_dirs(self, name: str) -> np.ndarray:
+        return np.concatenate([s.dirs for s in self._links if s.name == name])
 
     # ----------------------------------------------------------------------- state
     def initialise(self, rho: np.ndarray | float = 1.0, u: np.ndarray | None = None) -> None:
