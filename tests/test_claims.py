@@ -707,6 +707,24 @@ def test_super_resolution_wins_only_below_the_lbm_front_at_equal_cost(lbm, ok):
     assert ("1,234 uses" in claim.measured) and (lbm is not None or "that fast" in claim.measured)
 
 
+@pytest.mark.parametrize(
+    ("gan_sharp", "gan_fluct", "ok"),
+    [(1.04, 0.109, True), (0.94, 0.109, False), (0.97, 0.111, False)],
+)
+def test_super_resolution_wake_srgan_nearer_the_gradient_energy_at_little_cost(
+    gan_sharp, gan_fluct, ok
+):
+    def patch(m):
+        for f in m["wake"]["factors"].values():
+            f["methods"]["srresnet"].update(sharpness=0.95, fluctuation_error=0.1)
+            f["methods"]["srgan"].update(sharpness=gan_sharp, fluctuation_error=gan_fluct)
+
+    claim = verdicts("super-resolution", patch)[3]
+    assert claim.reproduced is ok
+    assert f"gradient energy SRGAN {gan_sharp:.3f} against SRResNet 0.950" in claim.measured
+    assert f"fluctuation error {100 * gan_fluct:.2f} % against 10.00 %" in claim.measured
+
+
 # --------------------------------------------------------------------------- pix2pix-flow
 @pytest.mark.parametrize(
     ("sharp", "error", "ok_sharp", "ok_cost"),
@@ -733,3 +751,26 @@ def test_pix2pix_wake_network_must_beat_the_phase_lookup(net, ok):
 
     claim = verdicts("pix2pix-flow", patch)[2]
     assert claim.reproduced is ok and f"unet {100 * net:.2f} %" in claim.measured
+
+
+# ------------------------------------------------------------------------------- cartpole
+@pytest.mark.parametrize(("worst", "ok"), [(475.0, True), (474.9, False)])
+def test_cartpole_every_seed_must_reach_gymnasiums_475(worst, ok):
+    def patch(m):
+        m["runs"][0]["eval_mean"] = 500.0
+        m["runs"][-1]["eval_mean"] = worst
+
+    claim = verdicts("cartpole", patch)[0]
+    assert claim.reproduced is ok and f"{worst:.0f}" in claim.measured
+
+
+@pytest.mark.parametrize(("last", "ok"), [(63.0, True), (62.9, False)])
+def test_cartpole_curve_must_rise_to_three_times_random(last, ok):
+    def patch(m):
+        m["random"]["mean"] = 21.0
+        for r in m["runs"]:
+            r["last_return"] = 400.0
+        m["runs"][-1]["last_return"] = last
+
+    claim = verdicts("cartpole", patch)[1]
+    assert claim.reproduced is ok and f"last tenth {last:.0f}" in claim.measured

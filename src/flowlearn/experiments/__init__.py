@@ -40,6 +40,7 @@ _MODULES = (
     "fundamentals.gan",
     "fundamentals.style",
     "fundamentals.lstm",
+    "fundamentals.cartpole",
     "cfd.lbm_validation",
     "cfd.flow_surrogate",
     "cfd.surrogate_models",

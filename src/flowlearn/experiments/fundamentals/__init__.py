@@ -1,5 +1,6 @@
 """The fundamentals track of the talk: capacity, dimensionality, filters, one neuron, the MNIST
-classifiers and the model zoo, autoencoders, clustering, the VAE and the LSTM."""
+classifiers and the model zoo, autoencoders, clustering, the VAE and the LSTM, the
+GAN, neural style and reinforcement learning (CartPole)."""
 
 from flowlearn._lazy import submodules
 
@@ -7,6 +8,7 @@ from flowlearn._lazy import submodules
 __all__ = [
     "autoencoder",
     "capacity",
+    "cartpole",
     "clustering",
     "dimensionality",
     "filters",

@@ -6,6 +6,7 @@ from flowlearn._lazy import submodules
 __all__ = [
     "autoencoder",
     "capacity",
+    "cartpole",
     "clustering",
     "dimensionality",
     "filters",
