@@ -774,3 +774,36 @@ def test_cartpole_curve_must_rise_to_three_times_random(last, ok):
 
     claim = verdicts("cartpole", patch)[1]
     assert claim.reproduced is ok and f"last tenth {last:.0f}" in claim.measured
+
+
+# --------------------------------------------------------------------------- flow-control
+def _fc(coarse, fine, jet=0.05):
+    def patch(m):
+        for k in m["coarse"]:
+            if k.startswith("ppo_"):
+                m["coarse"][k].update(reduction=coarse, jet_mean=jet)
+                m["fine"][k]["reduction"] = fine
+
+    return patch
+
+
+@pytest.mark.parametrize(
+    ("coarse", "fine", "jet", "ok"),
+    [(0.08, 0.05, 0.05, True), (0.08, 0.0499, 0.05, False), (0.0499, 0.08, 0.05, False),
+     (0.08, 0.08, 0.0601, False)],
+)  # fmt: skip
+def test_flow_control_five_percent_on_both_grids_with_jets_below_six(coarse, fine, jet, ok):
+    claim = verdicts("flow-control", _fc(coarse, fine, jet))[0]
+    assert claim.reproduced is ok
+    assert f"{100 * coarse:+.1f} %" in claim.measured and f"{100 * fine:+.1f} %" in claim.measured
+
+
+@pytest.mark.parametrize(("policy", "ok"), [(0.031, True), (0.029, False)])
+def test_flow_control_policy_must_beat_constant_and_sinusoid(policy, ok):
+    def patch(m):
+        _fc(policy, policy)(m)
+        m["coarse"]["constant"]["reduction"] = 0.03
+        m["coarse"]["sinusoid"]["reduction"] = -0.2
+
+    claim = verdicts("flow-control", patch)[1]
+    assert claim.reproduced is ok and "constant blowing +3.0 %" in claim.measured

@@ -49,6 +49,7 @@ _MODULES = (
     "cfd.pix2pix_flow",
     "cfd.chemistry",
     "cfd.tbnn",
+    "cfd.flow_control",
 )
 
 

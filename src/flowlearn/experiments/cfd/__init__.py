@@ -1,11 +1,12 @@
 """The CFD track: the lattice Boltzmann solver's validation, the flow surrogate, flow
-post-processing and chemistry."""
+post-processing, generative models on flows, chemistry, turbulence closures and flow control."""
 
 from flowlearn._lazy import submodules
 
 #: One module per experiment (imported on first use).
 __all__ = [
     "chemistry",
+    "flow_control",
     "flow_surrogate",
     "lbm_validation",
     "pix2pix_flow",

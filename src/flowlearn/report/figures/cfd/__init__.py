@@ -4,6 +4,7 @@ from flowlearn._lazy import submodules
 
 #: One module per experiment (imported on first use).
 __all__ = [
+    "flow_control",
     "flow_surrogate",
     "lbm_validation",
     "pix2pix_flow",

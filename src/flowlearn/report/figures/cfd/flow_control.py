@@ -1,0 +1,87 @@
+"""Figures of flow-control: the learning curves, the drag, lift and jets of every controller in
+time, and the wake with and without control."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure as MplFigure
+
+from flowlearn.experiments import RunRecord
+from flowlearn.report.figures._base import Figure
+
+
+def draw(run: RunRecord) -> list[Figure]:
+    out = [_curves(run), _histories(run)]
+    wake = _wakes(run)
+    if wake is not None:
+        out.append(wake)
+    return out
+
+
+def _curves(run: RunRecord) -> Figure:
+    m, a = run.metrics, run.arrays
+    fig = MplFigure(figsize=(7, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for i, r in enumerate(m["runs"]):
+        steps, returns = a[f"curve_{i}"]
+        ax.plot(steps, returns, ".-", ms=3, lw=0.8, color=f"C{i}", label=f"seed {r['seed']}")
+    ax.axhline(0, color="k", lw=0.8, ls="--", label="uncontrolled (about 0)")
+    ax.set(xlabel="actions taken (all environments)", ylabel="episode return")
+    ax.legend(fontsize=7)
+    return Figure(
+        "flow_control_curves",
+        "PPO's training episodes: each episode's return (the drag saved against the "
+        "uncontrolled flow, minus 0.2 |lift|, summed over its actions), one colour per seed.",
+        fig,
+    )
+
+
+def _histories(run: RunRecord) -> Figure:
+    m, a = run.metrics, run.arrays
+    names = list(m["coarse"])
+    per = m["actions_per_period"]
+    fig = MplFigure(figsize=(9, 6.5), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
+    for j, name in enumerate(names):
+        cd = a.get(f"coarse_{name}_cd")
+        if cd is None or not len(cd):
+            continue
+        t = np.arange(len(cd)) / per
+        style = {"color": "k", "lw": 1.6} if name == "uncontrolled" else {"color": f"C{j}", "lw": 1}
+        axes[0].plot(t, cd, label=name, **style)
+        axes[1].plot(t, a[f"coarse_{name}_cl"], **style)
+        axes[2].plot(t, 100 * a[f"coarse_{name}_jet"], **style)
+    axes[0].set_ylabel("drag C_D")
+    axes[1].set_ylabel("lift C_L")
+    axes[2].set_ylabel("top jet, % of Q_ref")
+    axes[2].set_xlabel("shedding periods from the developed street")
+    axes[0].legend(fontsize=7, ncol=3)
+    return Figure(
+        "flow_control_histories",
+        "Drag (the cylinder's walls outside the slots), lift and the top jet's mass flow (the "
+        "bottom one is its opposite) of each controller on the training grid, from the "
+        "developed vortex street; the means are taken over the last periods.",
+        fig,
+    )
+
+
+def _wakes(run: RunRecord) -> Figure | None:
+    a, m = run.arrays, run.metrics
+    pairs = [(f"{tag}_{n}_wake", f"{tag}: {n}") for tag in ("coarse", "fine")
+             for n in m[tag] if f"{tag}_{n}_wake" in a]  # fmt: skip
+    pairs = [p for p in pairs if "constant" not in p[0] and "sinusoid" not in p[0]][:4]
+    if not pairs:
+        return None
+    fig = MplFigure(figsize=(9, 1.6 * len(pairs) + 0.3), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(pairs), 1))
+    for ax, (key, title) in zip(axes, pairs, strict=True):
+        ax.imshow(a[key])
+        ax.set_title(title, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return Figure(
+        "flow_control_wakes",
+        "The vorticity at the end of each evaluation (red and blue: opposite senses), without "
+        "control and with each trained policy, on the training grid and on the finer one.",
+        fig,
+    )

@@ -1,0 +1,81 @@
+"""``flow-control``: controllers measured (drag reduction against the uncontrolled flow, jets'
+share), a tiny end-to-end run whose figures and claims come out of its numbers, bad settings
+refused before any run directory exists."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flowlearn.cli import app
+from flowlearn.envs import CylinderJetsEnv
+from flowlearn.evaluation import control as ev
+from flowlearn.experiments.cfd import flow_control as fc
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("control")
+
+
+def test_controllers_and_their_summary(cache):
+    env = CylinderJetsEnv(cache_dir=cache, episode_periods=2.0)
+    n = 2 * env.settings["actions_per_period"]
+    still = ev.rollout(env, ev.constant(0.0), n, seed=0)
+    assert len(still["cd"]) == n and not still["diverged"]
+    s = ev.summary(still, env.settings["actions_per_period"], env.cd0)
+    assert abs(s["reduction"]) < 0.03 and s["jet_mean"] == 0 and s["cl_std"] > 0.3
+    # the slots are part of the cylinder's wall: at rest they carry a little of its drag
+    assert 0 < s["cd_with_slots"] - s["cd"] < 0.1 * s["cd"]
+
+    blow = ev.rollout(env, ev.constant(1.0), n, seed=0)
+    jets = ev.summary(blow, env.settings["actions_per_period"], env.cd0)["jet_max"]
+    assert jets == pytest.approx(0.06, rel=0.05)  # relaxed to the bound within the actions
+
+    wave = ev.sinusoid(1.0, 12)
+    assert [float(wave(None, k)[0]) for k in (0, 3, 6, 9)] == pytest.approx([0, 1, 0, -1], abs=1e-6)
+
+    broken = {**still, "diverged": "the LBM diverged after 3 actions"}
+    assert np.isnan(ev.summary(broken, 4, env.cd0)["reduction"])
+
+
+def test_a_tiny_run_end_to_end(cache, tmp_path):
+    config = fc.EXPERIMENT.make_config(
+        timesteps=96, seeds=1, n_envs=1, n_steps=48, batch_size=48, episode_periods=1.0,
+        eval_periods=2.5, average_periods=1.0, fine_cells_per_diameter=18, data_dir=str(cache),
+    )  # fmt: skip
+    fc.check(config)
+    result = fc.run(config, tmp_path)
+    m = result.metrics
+    assert set(m["coarse"]) == {"uncontrolled", "constant", "sinusoid", "ppo_seed0"}
+    assert set(m["fine"]) == {"uncontrolled", "ppo_seed0"}
+    assert abs(m["coarse"]["uncontrolled"]["reduction"]) < 0.05
+    assert 3.05 < m["cd0"] < 3.3 and 3.05 < m["cd0_fine"] < 3.3
+    assert (tmp_path / "weights" / "ppo-seed0.safetensors").is_file()
+    assert result.arrays["coarse_ppo_seed0_wake"].ndim == 3
+    claims = result.claims
+    red = m["coarse"]["ppo_seed0"]["reduction"]
+    assert f"{100 * red:+.1f} %" in claims[0].measured
+    assert claims[1].reproduced == (
+        red > max(m["coarse"]["constant"]["reduction"], m["coarse"]["sinusoid"]["reduction"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (["fine_cells_per_diameter=16"], "must exceed cells_per_diameter 16"),
+        (["average_periods=7", "eval_periods=6"], "must be below eval_periods"),
+        (["cells_per_diameter=10"], "cells_per_diameter"),
+        (["max_jet=0.5"], "max_jet"),
+    ],
+)
+def test_bad_config_exits_2_before_running(tmp_path, sets, message):
+    args = ["run", "flow-control", "--quick", "--out", str(tmp_path)]
+    for s in sets:
+        args += ["--set", s]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert message in " ".join(res.output.split())
+    assert not any(tmp_path.iterdir())
