@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from flowlearn.cli import app
 from flowlearn.envs import CylinderJetsEnv
 from flowlearn.evaluation import control as ev
-from flowlearn.experiments.cfd import flow_control as fc
+from flowlearn.experiments import load_run
 
 
 @pytest.fixture(scope="module")
@@ -40,26 +40,39 @@ def test_controllers_and_their_summary(cache):
     assert np.isnan(ev.summary(broken, 4, env.cd0)["reduction"])
 
 
-def test_a_tiny_run_end_to_end(cache, tmp_path):
-    config = fc.EXPERIMENT.make_config(
-        timesteps=96, seeds=1, n_envs=1, n_steps=48, batch_size=48, episode_periods=1.0,
-        eval_periods=2.5, average_periods=1.0, fine_cells_per_diameter=18, data_dir=str(cache),
-    )  # fmt: skip
-    fc.check(config)
-    result = fc.run(config, tmp_path)
-    m = result.metrics
+def test_a_tiny_run_end_to_end_with_its_report_and_animation(cache, tmp_path):
+    sets = {"timesteps": 96, "seeds": 1, "n_envs": 1, "n_steps": 48, "batch_size": 48,
+            "episode_periods": 1.0, "eval_periods": 2.5, "average_periods": 1.0,
+            "fine_cells_per_diameter": 18, "data_dir": str(cache)}  # fmt: skip
+    args = ["run", "flow-control", "--out", str(tmp_path)]
+    for k, v in sets.items():
+        args += ["--set", f"{k}={v}"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    run_dir = next((tmp_path / "flow-control").iterdir())
+    run = load_run(run_dir)
+    m = run.metrics
     assert set(m["coarse"]) == {"uncontrolled", "constant", "sinusoid", "ppo_seed0"}
     assert set(m["fine"]) == {"uncontrolled", "ppo_seed0"}
     assert abs(m["coarse"]["uncontrolled"]["reduction"]) < 0.05
     assert 3.05 < m["cd0"] < 3.3 and 3.05 < m["cd0_fine"] < 3.3
-    assert (tmp_path / "weights" / "ppo-seed0.safetensors").is_file()
-    assert result.arrays["coarse_ppo_seed0_wake"].ndim == 3
-    claims = result.claims
+    assert (run_dir / "weights" / "ppo-seed0.safetensors").is_file()
     red = m["coarse"]["ppo_seed0"]["reduction"]
-    assert f"{100 * red:+.1f} %" in claims[0].measured
-    assert claims[1].reproduced == (
+    assert f"{100 * red:+.1f} %" in run.claims[0].measured
+    assert run.claims[1].reproduced == (
         red > max(m["coarse"]["constant"]["reduction"], m["coarse"]["sinusoid"]["reduction"])
     )
+    # the animation: two periods (24 actions) of the uncontrolled wake above the controlled one
+    from PIL import Image
+
+    gif = run_dir / "figures" / "flow_control_animation.gif"
+    with Image.open(gif) as im:
+        assert im.n_frames == 24 and im.size[1] > 2 * 60
+    html = (run_dir / "report.html").read_text()
+    assert html.count("data:image/gif;base64,") == 1 and "data:image/png;base64," in html
+    gif.unlink()  # a re-drawn report makes it again
+    assert CliRunner().invoke(app, ["report", str(run_dir)]).exit_code == 0
+    assert gif.is_file()
 
 
 @pytest.mark.parametrize(

@@ -44,14 +44,18 @@ def policy_controller(model: Any) -> Controller:
     return act
 
 
-def rollout(env: Any, controller: Controller, actions: int, seed: int) -> dict[str, Any]:
+def rollout(
+    env: Any, controller: Controller, actions: int, seed: int, frames: int = 0
+) -> dict[str, Any]:
     """``actions`` steps of ``controller`` on ``env`` (reset with ``seed``; fewer if its episode
     ends first): per action the drag ``cd`` and lift ``cl`` (means over the action), the jet
     ``jet`` (mass flow / reference), the reward, the slots' own drag ``slot_cd`` (jet momentum
-    included); ``diverged`` (a message, or ``""``) and the seconds per action."""
+    included); ``diverged`` (a message, or ``""``) and the seconds per action; with ``frames``,
+    ``env.render()`` after each of the last ``frames`` actions (``frames``: ``(T, H, W, 3)``)."""
     obs, _ = env.reset(seed=seed)
     rows: dict[str, list[float]] = {"cd": [], "cl": [], "jet": [], "reward": [], "slot_cd": []}
     diverged = ""
+    images = []
     start = time.perf_counter()
     for k in range(actions):
         obs, reward, terminated, truncated, info = env.step(controller(obs, k))
@@ -62,11 +66,15 @@ def rollout(env: Any, controller: Controller, actions: int, seed: int) -> dict[s
             rows[key].append(float(info[key]))
         rows["reward"].append(float(reward))
         rows["slot_cd"].append(float(info["jet_force"][0]))
+        if frames and k >= actions - frames:
+            images.append(env.render())
         if terminated or truncated:
             break
     seconds = (time.perf_counter() - start) / max(len(rows["cd"]), 1)
     out: dict[str, Any] = {k: np.array(v) for k, v in rows.items()}
     out.update(diverged=diverged, seconds_per_action=seconds)
+    if images:
+        out["frames"] = np.stack(images)
     return out
 
 

@@ -33,7 +33,22 @@ _env = Environment(
 class EmbeddedFigure:
     name: str
     caption: str
-    data: str  # base64 PNG
+    data: str  # base64 PNG (or GIF: ``mime``)
+    mime: str = "image/png"
+
+
+MIMES = {".png": "image/png", ".gif": "image/gif"}
+
+
+def _gif(frames, fps: int) -> bytes:
+    """An animated GIF of ``(T, H, W, 3)`` uint8 frames, looping."""
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
+                   duration=round(1000 / fps), loop=0)  # fmt: skip
+    return buf.getvalue()
 
 
 def draw_figures(run: RunRecord) -> list[EmbeddedFigure]:
@@ -42,13 +57,18 @@ def draw_figures(run: RunRecord) -> list[EmbeddedFigure]:
     fig_dir.mkdir(exist_ok=True)
     out = []
     for fig in drawer(run.experiment)(run):
-        buf = io.BytesIO()
-        fig.figure.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-        plt.close(fig.figure)
-        png = buf.getvalue()
-        (fig_dir / f"{fig.name}.png").write_bytes(png)
-        out.append(EmbeddedFigure(fig.name, fig.caption, base64.b64encode(png).decode("ascii")))
-    index = [{"name": f.name, "caption": f.caption} for f in out]
+        if fig.frames is not None:
+            plt.close(fig.figure)
+            data, suffix = _gif(fig.frames, fig.fps), ".gif"
+        else:
+            buf = io.BytesIO()
+            fig.figure.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+            plt.close(fig.figure)
+            data, suffix = buf.getvalue(), ".png"
+        (fig_dir / f"{fig.name}{suffix}").write_bytes(data)
+        out.append(EmbeddedFigure(fig.name, fig.caption, base64.b64encode(data).decode("ascii"),
+                                  MIMES[suffix]))  # fmt: skip
+    index = [{"name": f.name, "caption": f.caption, "mime": f.mime} for f in out]
     (fig_dir / INDEX_FILE).write_text(json.dumps(index, indent=1), encoding="utf-8")
     return out
 
@@ -150,10 +170,11 @@ def _saved_figures(run: RunRecord) -> list[EmbeddedFigure]:
     entries = json.loads(index.read_text(encoding="utf-8"))
     out = []
     for e in entries:
-        png = run.path / FIGURES_DIR / f"{e['name']}.png"
-        if not png.is_file():
+        mime = e.get("mime", "image/png")
+        suffix = {v: k for k, v in MIMES.items()}.get(mime, ".png")
+        path = run.path / FIGURES_DIR / f"{e['name']}{suffix}"
+        if not path.is_file():
             return []  # incomplete: draw again rather than show a partial page
-        out.append(
-            EmbeddedFigure(e["name"], e["caption"], base64.b64encode(png.read_bytes()).decode())
-        )
+        data = base64.b64encode(path.read_bytes()).decode()
+        out.append(EmbeddedFigure(e["name"], e["caption"], data, mime))
     return out

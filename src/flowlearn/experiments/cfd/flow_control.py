@@ -21,6 +21,7 @@ Run: ``flowlearn run flow-control``.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,11 @@ def check(config: Config) -> None:
             f"{config.eval_periods}: the control needs time to act first"
         )
     _settings(config, 0)
+    cores = os.cpu_count() or 1
+    if config.n_envs > cores:
+        raise ValueError(
+            f"n_envs {config.n_envs}: one process each, no more than this machine's {cores} cores"
+        )
     for cpd in (config.cells_per_diameter, config.fine_cells_per_diameter):
         if cpd < 14:
             raise ValueError(f"{cpd} cells per diameter: the flow diverges below 14")
@@ -110,7 +116,12 @@ def _evaluate(env: CylinderJetsEnv, controllers: dict, config: Config, arrays: d
     last = round(config.average_periods * env.settings["actions_per_period"])
     out = {}
     for name, ctl in controllers.items():
-        r = ev.rollout(env, ctl, n, seed=config.seed)
+        # the animation: the last two periods without control and with each policy
+        film = 2 * env.settings["actions_per_period"] if tag == "coarse" and (
+            name == "uncontrolled" or name.startswith("ppo_")) else 0  # fmt: skip
+        r = ev.rollout(env, ctl, n, seed=config.seed, frames=film)
+        if "frames" in r:
+            arrays[f"{tag}_{name}_frames"] = r["frames"]
         out[name] = {**ev.summary(r, last, env.cd0), "diverged": r["diverged"],
                      "seconds_per_action": r["seconds_per_action"]}  # fmt: skip
         for key in ("cd", "cl", "jet"):

@@ -12,10 +12,35 @@ from flowlearn.report.figures._base import Figure
 
 def draw(run: RunRecord) -> list[Figure]:
     out = [_curves(run), _histories(run)]
-    wake = _wakes(run)
-    if wake is not None:
-        out.append(wake)
+    for extra in (_wakes(run), _animation(run)):
+        if extra is not None:
+            out.append(extra)
     return out
+
+
+def _animation(run: RunRecord) -> Figure | None:
+    """The wake without control above the wake under each policy, two periods, as a GIF."""
+    a = run.arrays
+    policies = sorted(k for k in a if k.startswith("coarse_ppo_") and k.endswith("_frames"))
+    keys = ["coarse_uncontrolled_frames", *policies]
+    if keys[0] not in a or len(keys) < 2:
+        return None
+    films = [a[k] for k in keys]
+    t = min(len(f) for f in films)
+    gap = np.full((t, 2, films[0].shape[2], 3), 255, np.uint8)
+    parts = []
+    for f in films:
+        parts += [f[:t], gap]
+    frames = np.concatenate(parts[:-1], axis=1)
+    names = ", ".join(k.removeprefix("coarse_").removesuffix("_frames") for k in keys[1:])
+    return Figure(
+        "flow_control_animation",
+        f"The vorticity over the last two evaluated shedding periods: without control (top), "
+        f"then with each policy ({names}), on the training grid.",
+        MplFigure(),
+        frames=frames,
+        fps=6,
+    )
 
 
 def _curves(run: RunRecord) -> Figure:
