@@ -82,6 +82,7 @@ def test_a_tiny_run_end_to_end_with_its_report_and_animation(cache, tmp_path):
         (["average_periods=7", "eval_periods=6"], "must be below eval_periods"),
         (["cells_per_diameter=10"], "cells_per_diameter"),
         (["max_jet=0.5"], "max_jet"),
+        (["smoothing=0"], "smoothing"),
     ],
 )
 def test_bad_config_exits_2_before_running(tmp_path, sets, message):

@@ -46,6 +46,9 @@ class Config(ExperimentConfig):
     cells_per_diameter: int = Field(16, ge=14, le=64, description="the training grid")
     fine_cells_per_diameter: int = Field(24, ge=14, le=96, description="the re-evaluation grid")
     max_jet: float = Field(0.06, gt=0, le=0.2, description="jets' bound / reference mass flow")
+    smoothing: float = Field(
+        0.3, gt=0, le=1, description="the jets' relaxation to the action per tenth of an action"
+    )
     timesteps: int = Field(20_000, ge=64, le=10_000_000, description="PPO actions per seed")
     seeds: int = Field(3, ge=1, le=10)
     n_envs: int = Field(2, ge=1, le=64, description="environments, one process each")
@@ -106,6 +109,7 @@ def _factory(config: Config, cpd: int, periods: float | None = None):
         CylinderJetsEnv,
         cells_per_diameter=cpd,
         max_jet=config.max_jet,
+        smoothing=config.smoothing,
         episode_periods=periods or config.episode_periods,
         cache_dir=config.data_dir,
     )
