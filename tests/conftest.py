@@ -157,3 +157,20 @@ def playground_url():
     server.should_exit = True
     thread.join(10)
     torch.set_num_threads(threads)
+
+
+def refused_before_running(tmp_path: Path, experiment: str, sets: list[str]) -> str:
+    """``flowlearn run EXPERIMENT --quick --set ...`` into ``tmp_path``: asserts exit code 2 and
+    that nothing was written (no run directory), and returns the output with whitespace joined
+    (rich wraps long messages) for the caller to look for its message."""
+    from typer.testing import CliRunner
+
+    from flowlearn.cli import app
+
+    args = ["run", experiment, "--quick", "--out", str(tmp_path)]
+    for s in sets:
+        args += ["--set", s]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert not any(tmp_path.iterdir())
+    return " ".join(res.output.split())

@@ -8,9 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
-from flowlearn.cli import app
 from flowlearn.training import load_checkpoint
 from flowlearn.training.reinforcement import PPOSettings, evaluate, train_ppo
 
@@ -69,10 +67,6 @@ def test_bad_ppo_settings_are_refused(values, message):
     [(["seeds=0"], "seeds"), (["timesteps=10"], "timesteps"), (["n_envs=0"], "n_envs")],
 )
 def test_bad_config_exits_2_before_running(tmp_path, sets, message):
-    args = ["run", "cartpole", "--quick", "--out", str(tmp_path)]
-    for s in sets:
-        args += ["--set", s]
-    res = CliRunner().invoke(app, args)
-    assert res.exit_code == 2, res.output
-    assert message in res.output
-    assert not any(tmp_path.iterdir())
+    from conftest import refused_before_running
+
+    assert message in refused_before_running(tmp_path, "cartpole", sets)

@@ -280,3 +280,23 @@ def test_all_solid_and_all_fluid_masks_are_refused():
         fm.force_coefficients(f, np.zeros((NY, NX), dtype=bool), 20.0, 4.0)
     with pytest.raises(ValueError, match="margin"):
         fm.force_coefficients(f, _mask(), 20.0, 4.0, margin=0)
+
+
+def test_fluctuation_error_scores_the_mean_flow_1_and_ignores_the_body():
+    rng = np.random.default_rng(0)
+    mean = rng.normal(size=(2, 8, 12))
+    true = mean + rng.normal(size=(5, 2, 8, 12))
+    mask = np.zeros((5, 8, 12), bool)
+    mask[:, 3:5, 3:5] = True
+    assert fm.fluctuation_error(
+        np.broadcast_to(mean, true.shape), true, mean, mask
+    ) == pytest.approx(1)
+    assert fm.fluctuation_error(true, true, mean, mask) == 0
+    junk = true.copy()
+    junk[:, :, 3:5, 3:5] = 1e6  # inside the body: not read
+    assert fm.fluctuation_error(junk, true, mean, mask) == 0
+    half = mean + 0.5 * (true - mean)
+    assert fm.fluctuation_error(half, true, mean, mask) == pytest.approx(0.5)
+    three = fm.with_zero_pressure(true)
+    assert three.shape == (5, 3, 8, 12) and not three[:, 2].any()
+    np.testing.assert_array_equal(three[:, :2], true)

@@ -7,9 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
-from flowlearn.cli import app
 from flowlearn.experiments.fundamentals import style
 from flowlearn.models import zoo
 
@@ -42,13 +40,9 @@ def test_images_are_read_checked_and_resized(tmp_path):
     ],
 )
 def test_bad_input_exits_2_before_running(tmp_path, sets, message):
-    args = ["run", "style", "--quick", "--out", str(tmp_path)]
-    for s in sets:
-        args += ["--set", s]
-    res = CliRunner().invoke(app, args)
-    assert res.exit_code == 2, res.output
-    assert message in " ".join(res.output.split())
-    assert not any(tmp_path.iterdir())
+    from conftest import refused_before_running
+
+    assert message in refused_before_running(tmp_path, "style", sets)
 
 
 def test_vgg19_is_the_papers_and_its_weights_are_checked(tmp_path):

@@ -7,9 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
-from flowlearn.cli import app
 from flowlearn.data import flow_dataset as fd
 from flowlearn.data import super_resolution as srd
 from flowlearn.evaluation import super_resolution as ev
@@ -143,13 +141,9 @@ def test_training_crops_mirror_v_in_physical_units():
     ],
 )
 def test_bad_input_exits_2_before_running(tmp_path, sets, message):
-    args = ["run", "super-resolution", "--quick", "--out", str(tmp_path)]
-    for s in sets:
-        args += ["--set", s]
-    res = CliRunner().invoke(app, args)
-    assert res.exit_code == 2, res.output
-    assert message in " ".join(res.output.split())
-    assert not any(tmp_path.iterdir())
+    from conftest import refused_before_running
+
+    assert message in refused_before_running(tmp_path, "super-resolution", sets)
 
 
 def test_super_resolution_end_to_end_tiny(tmp_path):

@@ -40,14 +40,15 @@ import gymnasium as gym
 import numpy as np
 from filelock import FileLock
 
+from flowlearn.data.cache import cache_dir
 from flowlearn.physics.lbm import cases
 from flowlearn.physics.lbm import state as lbm_state
 from flowlearn.physics.lbm.observables import pressure
 
 log = logging.getLogger("flowlearn")
 
-#: Below this the Schäfer–Turek 2D-2 case diverges on flowlearn's LBM (measured: 10 diverges
-#: within 1,000 steps, 16 runs and sheds).
+#: Below this the Schäfer–Turek 2D-2 case diverges on flowlearn's LBM (measured: 10, 12 and 13
+#: cells per diameter diverge within 5 shedding periods; 14 runs 20 periods, C_D about 3.19).
 MIN_CELLS_PER_DIAMETER = 14
 #: The jets' fastest wall speed (lattice units) that keeps the LBM stable and its Mach error
 #: small.
@@ -89,7 +90,7 @@ class CylinderJetsEnv(gym.Env):
         if cells_per_diameter < MIN_CELLS_PER_DIAMETER:
             raise ValueError(
                 f"{cells_per_diameter} cells per diameter: the Schäfer–Turek flow at Re {re:g} "
-                f"diverges below {MIN_CELLS_PER_DIAMETER} on this LBM (10 does); use 16 or more"
+                f"diverges below {MIN_CELLS_PER_DIAMETER} on this LBM (13 does); use 16 or more"
             )
         if not 0 < max_jet <= 0.5:
             raise ValueError(f"max_jet {max_jet}: a share of the reference mass flow in (0, 0.5]")
@@ -157,8 +158,6 @@ class CylinderJetsEnv(gym.Env):
 
     def _developed(self) -> tuple[np.ndarray, float]:
         """The developed vortex street (made once, saved in the cache) and its mean drag."""
-        from flowlearn.data.cache import cache_dir
-
         folder = self._cache or cache_dir() / "control"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"cylinder-jets-{self._key()}.npz"
@@ -270,6 +269,3 @@ class CylinderJetsEnv(gym.Env):
         rgb = colormaps["RdBu_r"](np.clip(np.nan_to_num(w) / lim * 0.5 + 0.5, 0, 1))[..., :3]
         rgb[np.isnan(u[0])] = 0.5
         return (255 * rgb[::-1]).astype(np.uint8)
-
-    def close(self) -> None:
-        pass

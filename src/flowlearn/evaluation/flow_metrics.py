@@ -30,11 +30,13 @@ __all__ = [
     "channel_mse",
     "divergence_residual",
     "fields_from_case",
+    "fluctuation_error",
     "force_coefficients",
     "no_slip_residual",
     "per_sample_spearman",
     "relative_velocity_error",
     "spread_error_spearman",
+    "with_zero_pressure",
 ]
 
 CHANNELS = FIELD_NAMES
@@ -124,6 +126,25 @@ def relative_velocity_error(pred: np.ndarray, true: np.ndarray, mask: np.ndarray
             f"{np.flatnonzero(den <= 0).tolist()}: the relative error is undefined"
         )
     return num / den
+
+
+def with_zero_pressure(velocity: np.ndarray) -> np.ndarray:
+    """``(N, 2, ny, nx)`` velocities as ``(N, 3, ny, nx)`` fields with ``p = 0``, for the
+    velocity metrics here when no pressure is stored (the wake's snapshots)."""
+    v = np.asarray(velocity)
+    return np.concatenate([v, np.zeros_like(v[:, :1])], axis=1)
+
+
+def fluctuation_error(
+    pred: np.ndarray, true: np.ndarray, mean: np.ndarray, mask: np.ndarray
+) -> float:
+    """The error of an unsteady flow's fluctuations: ``||pred - true|| / ||true - mean||`` over
+    the fluid cells' velocities of the whole batch (``mean``: the mean flow, broadcast), so a
+    prediction that returns the mean flow scores 1."""
+    fluid = ~np.asarray(mask, bool)[:, None] if np.ndim(mask) == 3 else ~np.asarray(mask, bool)
+    d = (np.asarray(pred) - true)[:, :2] * fluid
+    f = (np.asarray(true) - mean)[:, :2] * fluid
+    return float(np.linalg.norm(d) / max(np.linalg.norm(f), 1e-300))
 
 
 def channel_mse(pred: np.ndarray, true: np.ndarray, mask: np.ndarray) -> dict[str, float]:

@@ -5,7 +5,8 @@ The generator maps a condition ``x (N, C_in, H, W)`` (standardised) to fields ``
 W)`` (standardised); the loss is the L1 distance over fluid cells, plus, for pix2pix, the
 non-saturating adversarial loss of a conditional PatchGAN (:class:`flowlearn.models.
 super_resolution.PatchDiscriminator`) judging ``(x, y)`` pairs, weighted 1 against the L1's
-``l1_weight`` (the paper's 100). Adam at 2e-4 with beta1 0.5 for both networks, as the paper.
+``l1_weight`` (the paper's 100). Adam with beta1 0.5 for both networks, as the paper; its
+learning rate 2e-4 is the default (experiments may set another, the same for both variants).
 Solid cells are 0 in what the discriminator sees, real or generated: the body is given.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,6 @@ class TrainedPix2Pix:
     history: dict[str, list[float]]
     seconds: float
     discriminator: nn.Module | None = None
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def _l1(pred: torch.Tensor, target: torch.Tensor, fluid: torch.Tensor) -> torch.Tensor:

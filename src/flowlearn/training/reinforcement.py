@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,6 @@ class Trained:
     returns: np.ndarray
     lengths: np.ndarray
     seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _Curve(BaseCallback):

@@ -113,9 +113,7 @@ def _scores(pred, true, mask, seconds: float, mean=None) -> dict[str, float]:
         "train_seconds": seconds,
     }
     if mean is not None:
-        d = (pred - true)[:, :2] * ~mask[:, None]
-        f = (true - mean)[:, :2] * ~mask[:, None]
-        out["fluctuation_error"] = float(np.linalg.norm(d) / max(np.linalg.norm(f), 1e-300))
+        out["fluctuation_error"] = flow_metrics.fluctuation_error(pred, true, mean, mask)
     return out
 
 
@@ -195,9 +193,7 @@ def _wake(config: Config, run_dir: Path) -> tuple[dict[str, Any], dict[str, np.n
     nets = _pair(config, x[:cut], y[:cut], torch.as_tensor(fluid[:cut]), config.wake_epochs,
                  run_dir, "wake", norm="batch")  # fmt: skip
 
-    def three(f):  # flow_metrics takes (u, v, p): no pressure is stored for the wake
-        return np.concatenate([f, np.zeros_like(f[:, :1])], axis=1)
-
+    three = flow_metrics.with_zero_pressure  # no pressure is stored for the wake
     truth, m_test = three(u[cut:]), mask[cut:]
     mean3 = three(mean[None])
     out: dict[str, Any] = {"train": cut, "test": n - cut, "strouhal": float(ds.attrs["strouhal"]),
