@@ -781,7 +781,7 @@ def _fc(coarse, fine, jet=0.05):
     def patch(m):
         for k in m["coarse"]:
             if k.startswith("ppo_"):
-                m["coarse"][k].update(reduction=coarse, jet_mean=jet)
+                m["coarse"][k].update(reduction=coarse, jet_mean=jet, jet_reversals=7.5)
                 m["fine"][k]["reduction"] = fine
 
     return patch
@@ -796,6 +796,7 @@ def test_flow_control_five_percent_on_both_grids_with_jets_below_six(coarse, fin
     claim = verdicts("flow-control", _fc(coarse, fine, jet))[0]
     assert claim.reproduced is ok
     assert f"{100 * coarse:+.1f} %" in claim.measured and f"{100 * fine:+.1f} %" in claim.measured
+    assert f"jets {100 * jet:.2f} %" in claim.measured and "reversing 7.5 times" in claim.measured
 
 
 @pytest.mark.parametrize(("policy", "ok"), [(0.031, True), (0.029, False)])

@@ -24,20 +24,40 @@ def test_controllers_and_their_summary(cache):
     n = 2 * env.settings["actions_per_period"]
     still = ev.rollout(env, ev.constant(0.0), n, seed=0)
     assert len(still["cd"]) == n and not still["diverged"]
-    s = ev.summary(still, env.settings["actions_per_period"], env.cd0)
+    per = env.settings["actions_per_period"]
+    s = ev.summary(still, per, env.cd0, per)
     assert abs(s["reduction"]) < 0.03 and s["jet_mean"] == 0 and s["cl_std"] > 0.3
     # the slots are part of the cylinder's wall: at rest they carry a little of its drag
     assert 0 < s["cd_with_slots"] - s["cd"] < 0.1 * s["cd"]
 
     blow = ev.rollout(env, ev.constant(1.0), n, seed=0)
-    jets = ev.summary(blow, env.settings["actions_per_period"], env.cd0)["jet_max"]
-    assert jets == pytest.approx(0.06, rel=0.05)  # relaxed to the bound within the actions
+    jets = ev.summary(blow, per, env.cd0, per)
+    assert jets["jet_max"] == pytest.approx(0.06, rel=0.05)  # relaxed to the bound
+    assert jets["jet_reversals"] == 0
 
     wave = ev.sinusoid(1.0, 12)
     assert [float(wave(None, k)[0]) for k in (0, 3, 6, 9)] == pytest.approx([0, 1, 0, -1], abs=1e-6)
 
     broken = {**still, "diverged": "the LBM diverged after 3 actions"}
-    assert np.isnan(ev.summary(broken, 4, env.cd0)["reduction"])
+    assert np.isnan(ev.summary(broken, 4, env.cd0, per)["reduction"])
+
+
+@pytest.mark.parametrize(
+    ("jet", "reversals"),
+    [
+        (np.sin(2 * np.pi * (np.arange(48) + 0.5) / 12), 7 * 12 / 48),  # 7 in 4 periods
+        ((-1.0) ** np.arange(48), 12.0 * 47 / 48),  # switching every action
+        (np.r_[np.zeros(10), np.ones(38)], 0.0),  # switched on once: no reversal
+        (np.r_[np.ones(24), np.zeros(4), -np.ones(20)], 12 / 48),  # through zero counts once
+    ],
+)
+def test_jet_reversals_count_sign_changes_per_shedding_period(jet, reversals):
+    n = len(jet)
+    run = {"cd": np.full(n, 3.0), "cl": np.zeros(n), "jet": 0.01 * jet, "slot_cd": np.zeros(n),
+           "diverged": ""}  # fmt: skip
+    s = ev.summary(run, n, 3.0, 12)
+    assert s["jet_reversals"] == pytest.approx(reversals)
+    assert s["jet_mean"] == pytest.approx(0.01 * np.abs(jet).mean())
 
 
 def test_a_tiny_run_end_to_end_with_its_report_and_animation(cache, tmp_path):

@@ -9,7 +9,13 @@ Rabault, Kuchta, Jensen, Réglade & Cerardi (J. Fluid Mech. 865, 2019).
   a cosine profile) with zero net mass flux: the top one injects ``Q``, the bottom one the
   same ``-Q``. The action ``a`` in [-1, 1] sets the target ``Q = a * max_jet * Q_ref``, ``Q_ref``
   the inflow's mass flow across the cylinder's diameter; ``Q`` relaxes towards it during the
-  action (``smoothing`` per tenth of the action), so the jets never jump;
+  action, closing the share ``smoothing`` of the gap every tenth of an action, so the jets
+  never jump. The default 0.05 is a time constant of about two actions (a sixth of a shedding
+  period): the jets follow the shedding, and jets reversed at every action oscillate at about
+  a quarter of their bound. With 0.3 (the target reached within an action, as
+  in Rabault et al.) the policies learned to reverse the jets about every action at the full
+  bound, raising the lift's fluctuations, and their gain shrank on a finer grid
+  (README, flow-control);
 - **observation**: the pressure (``(p - p_outlet) / (rho U^2)``) at probes on two rings about
   the cylinder and on a grid in the near wake (:func:`probe_points`);
 - **reward** (Rabault et al.): ``C_D0 - <C_D> - 0.2 |<C_L>|``, the averages over the last
@@ -82,7 +88,7 @@ class CylinderJetsEnv(gym.Env):
         max_jet: float = 0.06,
         actions_per_period: int = 12,
         episode_periods: float = 6.0,
-        smoothing: float = 0.3,
+        smoothing: float = 0.05,
         develop_periods: float = 40.0,
         cache_dir: str | Path | None = None,
         render_mode: str | None = None,

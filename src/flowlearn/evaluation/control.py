@@ -78,15 +78,22 @@ def rollout(
     return out
 
 
-def summary(run: dict[str, Any], last: int, cd0: float) -> dict[str, float]:
+def summary(
+    run: dict[str, Any], last: int, cd0: float, actions_per_period: int
+) -> dict[str, float]:
     """Means over the ``last`` actions: drag, its reduction against ``cd0`` (a share), the
     lift's mean and standard deviation, the jets' mean and largest ``|mass flow| / reference``,
-    and the drag with the slots' own force added (``cd_with_slots``: the jets' thrust counted)."""
+    how often the jets reverse (``jet_reversals``: sign changes per shedding period; a jet
+    following the shedding reverses twice, one switching every action ``actions_per_period``
+    times), and the drag with the slots' own force added (``cd_with_slots``: the jets' thrust
+    counted)."""
     if run["diverged"] or len(run["cd"]) < last:
         nan = float("nan")
         return {"cd": nan, "reduction": nan, "cl_mean": nan, "cl_std": nan, "jet_mean": nan,
-                "jet_max": nan, "cd_with_slots": nan}  # fmt: skip
+                "jet_max": nan, "jet_reversals": nan, "cd_with_slots": nan}  # fmt: skip
     cd, cl, jet, slot = (np.asarray(run[k][-last:]) for k in ("cd", "cl", "jet", "slot_cd"))
+    sign = np.sign(jet[jet != 0])
+    reversals = np.count_nonzero(sign[1:] != sign[:-1]) * actions_per_period / last
     return {
         "cd": float(cd.mean()),
         "reduction": float(1 - cd.mean() / cd0),
@@ -94,5 +101,6 @@ def summary(run: dict[str, Any], last: int, cd0: float) -> dict[str, float]:
         "cl_std": float(cl.std()),
         "jet_mean": float(np.abs(jet).mean()),
         "jet_max": float(np.abs(jet).max()),
+        "jet_reversals": float(reversals),
         "cd_with_slots": float((cd + slot).mean()),
     }
