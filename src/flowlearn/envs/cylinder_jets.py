@@ -9,8 +9,9 @@ Rabault, Kuchta, Jensen, Réglade & Cerardi (J. Fluid Mech. 865, 2019).
   a cosine profile) with zero net mass flux: the top one injects ``Q``, the bottom one the
   same ``-Q``. The action ``a`` in [-1, 1] sets the target ``Q = a * max_jet * Q_ref``, ``Q_ref``
   the inflow's mass flow across the cylinder's diameter; ``Q`` relaxes towards it during the
-  action, closing the share ``smoothing`` of the gap every tenth of an action, so the jets
-  never jump. The default 0.05 is a time constant of about two actions (a sixth of a shedding
+  action, closing the share ``smoothing`` of the gap every ``steps_per_action // 10`` LBM
+  steps (about a tenth of an action: 11 updates of 8 steps at 16 cells per diameter), so the
+  jets never jump. The default 0.05 is a time constant of about two actions (a sixth of a shedding
   period): the jets follow the shedding, and jets reversed at every action oscillate at about
   a quarter of their bound. With 0.3 (the target reached within an action, as
   in Rabault et al.) the policies learned to reverse the jets about every action at the full

@@ -231,9 +231,8 @@ def claims(config: Config, m: dict) -> list[Claim]:
             + ", ".join(f"{coarse[k]['jet_reversals']:.1f}" for k in names)
             + " times a shedding period; lift std "
             + ", ".join(f"{coarse[k]['cl_std']:.2f}" for k in names)
-            + f" (uncontrolled {coarse['uncontrolled']['cl_std']:.2f}, C_D {m['cd0']:.3f}); with "
-            "the slots' "
-            "own force counted (jet thrust included): "
+            + f" (uncontrolled {coarse['uncontrolled']['cl_std']:.2f}, C_D {m['cd0']:.3f}); "
+            "with the slots' own force counted (jet thrust included): "
             + ", ".join(f"{100 * r:+.1f} %" for r in _with_slots(coarse, names)),
             reproduced=bool(holds),
             reason=f"reproduced when every seed's policy cuts the mean drag (the cylinder's walls "
@@ -283,7 +282,8 @@ EXPERIMENT = Experiment(
         "n_steps": 48,
         "batch_size": 48,
     },
-    # measured on 2 CPU cores: full 19.4 min (5 seeds), quick 52 s with the developed flows made
+    # measured on 2 CPU cores: full 19.4 min (5 seeds), quick 47-58 s with the developed flows
+    # cached (a few seconds more to make them)
     runtime_quick="~1 min",
     runtime_full="~20 min",
     claims=claims,
